@@ -1,0 +1,1 @@
+"""One module per workbook: each lays out cells, formulas (beside their NumPy twins), names and charts."""
