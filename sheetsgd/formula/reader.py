@@ -1,0 +1,611 @@
+"""Read an .xlsx/.xlsm into a Book: a streaming reader that is safe on hostile files.
+
+Why not openpyxl.load_workbook: the lecture's collab_filter.xlsx makes it raise TypeError
+in its pivot-cache reader, and it takes ~14 s on a 100k-row workbook. This reader opens
+only the parts formulas need (workbook.xml and its _rels, sharedStrings.xml, the
+worksheets) and streams each with lxml.etree.iterparse: no DTD is loaded, no entity is
+resolved, nothing is fetched from the network, and a part with a DOCTYPE is refused
+(Excel never writes one). Chartsheets, pivot tables, drawings, styles and VBA are skipped.
+
+What is kept: every worksheet in workbook order; each cell's cached value (values.py
+types); its formula with a leading "=" (shared formulas translated to each follower
+cell, array formulas as master + array_ref, the rest of the range pointing at the
+master); defined names, workbook- and sheet-scoped (localSheetId), hidden ones too,
+with their text as written (`dotprod!$B$25:$F$39`, `#REF!`, `0.0001`).
+
+Limits (each breach is a SheetsgdError: one line naming the file and the problem):
+    MAX_FILE_BYTES     512 MiB   size of the .xlsx file itself
+    MAX_ZIP_ENTRIES    100,000   members in the zip
+    MAX_UNPACKED_BYTES 512 MiB   uncompressed bytes of the parts read, checked against the
+                                 declared sizes before extracting and counted while reading
+    MAX_CELLS          2,000,000 cells (<c> elements, plus the cells array ranges cover)
+    MAX_FORMULA_CHARS  8,192     characters of one formula (Excel's own limit)
+    Excel's grid:      1,048,576 rows x 16,384 columns (XFD); a reference outside is refused
+"""
+import os
+import posixpath
+import re
+import zipfile
+import zlib
+from datetime import datetime
+
+from lxml import etree
+
+from ..errors import SheetsgdError
+from .book import Book, Cell, Sheet
+from .values import ExcelError
+
+MAX_FILE_BYTES = 512 * 2**20
+MAX_ZIP_ENTRIES = 100_000
+MAX_UNPACKED_BYTES = 512 * 2**20
+MAX_CELLS = 2_000_000
+MAX_FORMULA_CHARS = 8192
+MAX_ROW = 1_048_576
+MAX_COL = 16_384
+
+# Above this many bytes of worksheet XML (~100k cells) the reader reports progress.
+PROGRESS_BYTES = 8 * 2**20
+
+_REL_WORKSHEET = "/worksheet"
+_REL_OFFICE_DOCUMENT = "/officeDocument"
+_REL_SHARED_STRINGS = "/sharedStrings"
+
+
+class _Fail(Exception):
+    """A problem found deep in the reader; read_book prefixes the file name."""
+
+
+# ----------------------------------------------------------------- A1 references
+
+def _col_letters(n):
+    s = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+COL_LETTERS = [""] + [_col_letters(n) for n in range(1, MAX_COL + 1)]   # 1 -> "A"
+COL_NUMBER = {s: n for n, s in enumerate(COL_LETTERS) if n}             # "A" -> 1
+_DIGITS = "0123456789"
+_CELL_REF = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]{1,7})$")
+
+
+def cell_name(row, col):
+    """(1, 1) -> "A1"."""
+    return f"{COL_LETTERS[col]}{row}"
+
+
+def parse_cell(ref):
+    """"$B$25" -> (25, 2); raises ValueError outside Excel's grid or when not a cell."""
+    m = _CELL_REF.match(ref)
+    if not m:
+        raise ValueError(f"not a cell reference: {ref!r}")
+    col = COL_NUMBER.get(m.group(1).upper())
+    row = int(m.group(2))
+    if col is None or not 1 <= row <= MAX_ROW:
+        raise ValueError(f"{ref} is outside Excel's grid (A1:XFD1048576)")
+    return row, col
+
+
+def parse_range(ref):
+    """"AE3:AI208" -> (3, 31, 208, 35), corners sorted; a single cell is a 1x1 range."""
+    a, _, b = ref.partition(":")
+    r1, c1 = parse_cell(a)
+    r2, c2 = parse_cell(b) if b else (r1, c1)
+    return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
+
+
+# ------------------------------------------------------- shared formula translation
+
+# One pass over a formula finds the references to move; strings, quoted sheet names and
+# bracketed parts (tables, external books) are skipped whole, so "A1" inside them stays.
+# A cell reference is not preceded by a name character and not followed by "(" (LOG10(
+# is a function) or "!" (a sheet named like a cell is always quoted).
+_FORMULA_TOKENS = re.compile(r"""
+    (?P<skip> "(?:[^"]|"")*" | '(?:[^']|'')*' | \[(?:[^\[\]]|\[[^\]]*\])*\] )
+  | (?<![A-Za-z0-9_.$\\]) (?P<cell> (\$?)([A-Za-z]{1,3})(\$?)([0-9]{1,7}) ) (?![A-Za-z0-9_.(!\[])
+  | (?<![A-Za-z0-9_.$\\]) (?P<cols> (\$?)([A-Za-z]{1,3}):(\$?)([A-Za-z]{1,3}) ) (?![A-Za-z0-9_.(!\[])
+  | (?<![A-Za-z0-9_.$\\:]) (?P<rows> (\$?)([0-9]{1,7}):(\$?)([0-9]{1,7}) ) (?![A-Za-z0-9_.(!:\[])
+""", re.X)
+
+
+class SharedFormula:
+    """A shared formula's master text, split once into literal text and movable references.
+
+    translate(drow, dcol) gives the formula of the cell drow rows below and dcol columns
+    right of the master: relative parts move, $-anchored parts stay, other-sheet references
+    move the same way (Excel's own rule); a reference pushed off the grid becomes #REF!.
+    """
+
+    __slots__ = ("text", "parts")
+
+    def __init__(self, text):
+        self.text = text
+        parts, pos = [], 0
+        for m in _FORMULA_TOKENS.finditer(text):
+            kind = m.lastgroup
+            if kind == "skip":
+                continue
+            if kind == "cell":
+                ca, col, ra, row = m.group(3, 4, 5, 6)
+                c = COL_NUMBER.get(col.upper())
+                if c is None or (ca and ra):     # not a column (e.g. "ABCD") or fully anchored
+                    continue
+                ref = ("cell", bool(ca), c, bool(ra), int(row))
+            elif kind == "cols":
+                a1, c1, a2, c2 = m.group(8, 9, 10, 11)
+                n1, n2 = COL_NUMBER.get(c1.upper()), COL_NUMBER.get(c2.upper())
+                if n1 is None or n2 is None or (a1 and a2):
+                    continue
+                ref = ("cols", bool(a1), n1, bool(a2), n2)
+            else:
+                a1, r1, a2, r2 = m.group(13, 14, 15, 16)
+                if a1 and a2:
+                    continue
+                ref = ("rows", bool(a1), int(r1), bool(a2), int(r2))
+            parts.append(text[pos:m.start()])
+            parts.append(ref)
+            pos = m.end()
+        parts.append(text[pos:])
+        self.parts = parts
+
+    def translate(self, drow, dcol):
+        if len(self.parts) == 1 or (drow == 0 and dcol == 0):
+            return self.text
+        out = []
+        for p in self.parts:
+            if p.__class__ is str:
+                out.append(p)
+                continue
+            kind, a1, x1, a2, x2 = p
+            if kind == "cell":
+                c = x1 if a1 else x1 + dcol
+                r = x2 if a2 else x2 + drow
+                if not (1 <= c <= MAX_COL and 1 <= r <= MAX_ROW):
+                    out.append("#REF!")
+                else:
+                    out.append(f"{'$' if a1 else ''}{COL_LETTERS[c]}{'$' if a2 else ''}{r}")
+            elif kind == "cols":
+                c1 = x1 if a1 else x1 + dcol
+                c2 = x2 if a2 else x2 + dcol
+                if not (1 <= c1 <= MAX_COL and 1 <= c2 <= MAX_COL):
+                    out.append("#REF!")
+                else:
+                    out.append(f"{'$' if a1 else ''}{COL_LETTERS[c1]}:{'$' if a2 else ''}{COL_LETTERS[c2]}")
+            else:
+                r1 = x1 if a1 else x1 + drow
+                r2 = x2 if a2 else x2 + drow
+                if not (1 <= r1 <= MAX_ROW and 1 <= r2 <= MAX_ROW):
+                    out.append("#REF!")
+                else:
+                    out.append(f"{'$' if a1 else ''}{r1}:{'$' if a2 else ''}{r2}")
+        return "".join(out)
+
+
+# ------------------------------------------------------------------ the zip package
+
+def _size(n):
+    return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n:,} bytes"
+
+
+class _CappedStream:
+    """A part's bytes as a file for the parser, never more than `cap` bytes (zip-bomb guard)."""
+
+    def __init__(self, raw, name, cap):
+        self.raw, self.name, self.left = raw, name, cap
+
+    def read(self, n=-1):
+        n = 1 << 20 if n is None or n < 0 else min(n, 1 << 20)
+        try:
+            data = self.raw.read(n)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
+            raise _Fail(f"{self.name} is damaged ({e})") from None
+        self.left -= len(data)
+        if self.left < 0:
+            raise _Fail(f"{self.name} unpacks to more than its declared size, over the "
+                        f"{_size(MAX_UNPACKED_BYTES)} limit")
+        return data
+
+
+class _Package:
+    """The zip, with a budget of uncompressed bytes shared by every part read."""
+
+    def __init__(self, path):
+        try:
+            size = os.path.getsize(path)
+            with open(path, "rb") as fh:
+                head = fh.read(8)
+        except FileNotFoundError:
+            raise _Fail("no such file") from None
+        except IsADirectoryError:
+            raise _Fail("is a directory, not a workbook") from None
+        except OSError as e:
+            raise _Fail(f"cannot be read ({e.strerror or e})") from None
+        if size > MAX_FILE_BYTES:
+            raise _Fail(f"is {_size(size)}, over the {_size(MAX_FILE_BYTES)} limit")
+        if head.startswith(b"\xd0\xcf\x11\xe0"):
+            raise _Fail("is an old .xls or a password-protected workbook (OLE2), "
+                        "not an .xlsx/.xlsm: save it as .xlsx without a password")
+        try:
+            self.zip = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
+            if head.startswith(b"PK\x03\x04"):
+                raise _Fail("is a truncated or damaged zip file (no central directory)") from None
+            raise _Fail("not an .xlsx/.xlsm (zip) file") from None
+        infos = self.zip.infolist()
+        if len(infos) > MAX_ZIP_ENTRIES:
+            raise _Fail(f"has {len(infos):,} zip members, over the {MAX_ZIP_ENTRIES:,} limit")
+        # Part names are case-insensitive in OPC; a leading "/" is optional in targets.
+        self.parts = {i.filename.lstrip("/").lower(): i for i in infos}
+        self.left = MAX_UNPACKED_BYTES
+
+    def info(self, name):
+        return self.parts.get(name.lstrip("/").lower())
+
+    def size(self, name):
+        info = self.info(name)
+        return info.file_size if info else 0
+
+    def open(self, name):
+        info = self.info(name)
+        if info is None:
+            raise _Fail(f"has no {name}")
+        if info.file_size > MAX_UNPACKED_BYTES:
+            raise _Fail(f"{name} would unpack to {_size(info.file_size)}, "
+                        f"over the {_size(MAX_UNPACKED_BYTES)} limit")
+        if info.file_size > self.left:
+            used = MAX_UNPACKED_BYTES - self.left + info.file_size
+            raise _Fail(f"its parts would unpack to {_size(used)} in all (at {name}), "
+                        f"over the {_size(MAX_UNPACKED_BYTES)} limit")
+        if info.flag_bits & 0x1:
+            raise _Fail(f"{name} is encrypted")
+        try:
+            raw = self.zip.open(info)
+        except (zipfile.BadZipFile, NotImplementedError, zlib.error, EOFError, OSError) as e:
+            raise _Fail(f"{name} cannot be unpacked ({e})") from None
+        self.left -= info.file_size
+        return _CappedStream(raw, name, info.file_size)
+
+    def close(self):
+        self.zip.close()
+
+
+def _iterparse(pkg, name, **kw):
+    """iterparse a part safely: no DTD loading, no entities, no network, no huge trees."""
+    stream = pkg.open(name)
+    ctx = etree.iterparse(stream, resolve_entities=False, no_network=True, load_dtd=False,
+                          huge_tree=False, remove_comments=True, remove_pis=True, **kw)
+    checked = False
+    try:
+        for event, el in ctx:
+            if not checked:
+                _refuse_dtd(el, name)
+                checked = True
+            yield event, el
+        if not checked and ctx.root is not None:
+            _refuse_dtd(ctx.root, name)
+    except etree.XMLSyntaxError as e:
+        raise _Fail(f"{name} is not well-formed XML ({e.msg or e})") from None
+
+
+def _refuse_dtd(el, name):
+    info = el.getroottree().docinfo
+    if info.doctype or info.internalDTD is not None or info.externalDTD is not None:
+        raise _Fail(f"{name} has a DOCTYPE (entity or DTD declarations), which workbooks never "
+                    f"contain: refusing to read it")
+
+
+def _local(tag):
+    return tag.rpartition("}")[2] if tag.__class__ is str else ""
+
+
+# --------------------------------------------------------- workbook, names, strings
+
+def _rels(pkg, part):
+    """The relationships of `part`: {rId: (type, target part name)}; {} when it has none."""
+    folder, base = posixpath.split(part.lstrip("/"))
+    rels_name = posixpath.join(folder, "_rels", base + ".rels")
+    if pkg.info(rels_name) is None:
+        return {}
+    out = {}
+    for _, el in _iterparse(pkg, rels_name, events=("end",), tag="{*}Relationship"):
+        if el.get("TargetMode") == "External":
+            continue
+        target = el.get("Target") or ""
+        target = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+        out[el.get("Id")] = (el.get("Type") or "", target)
+        el.clear()
+    return out
+
+
+def _workbook_part(pkg):
+    for typ, target in _rels(pkg, "").values():
+        if typ.endswith(_REL_OFFICE_DOCUMENT) and pkg.info(target):
+            return target
+    if pkg.info("xl/workbook.xml"):
+        return "xl/workbook.xml"
+    if pkg.info("xl/workbook.bin"):
+        raise _Fail("is an .xlsb (binary) workbook: save it as .xlsx")
+    raise _Fail("has no xl/workbook.xml: not an Excel workbook")
+
+
+_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def _unescape(s):
+    """OOXML writes control characters as _xHHHH_ (e.g. _x000D_ for CR)."""
+    return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), s) if "_x" in s else s
+
+
+def _rich_text(el, t_tag, r_tag):
+    """Text of an <si> or <is>: its <t>, or its runs' <t> concatenated; phonetic runs skipped."""
+    parts = []
+    for child in el:
+        if child.tag == t_tag:
+            parts.append(child.text or "")
+        elif child.tag == r_tag:
+            for t in child:
+                if t.tag == t_tag:
+                    parts.append(t.text or "")
+    return _unescape("".join(parts))
+
+
+def _shared_strings(pkg, name):
+    if not name or pkg.info(name) is None:
+        return []
+    out = []
+    for _, el in _iterparse(pkg, name, events=("end",), tag="{*}si"):
+        ns = el.tag[:el.tag.index("}") + 1] if el.tag.startswith("{") else ""
+        out.append(_rich_text(el, ns + "t", ns + "r"))
+        el.clear()
+        while el.getprevious() is not None:
+            del el.getparent()[0]
+    return out
+
+
+def _workbook(pkg, part):
+    """[(name, rId)] of <sheets> in order, and [(name, localSheetId or None, text)] of names."""
+    sheets, names = [], []
+    for _, el in _iterparse(pkg, part, events=("end",)):
+        tag = _local(el.tag)
+        if tag == "sheet":
+            rid = next((v for k, v in el.attrib.items() if _local(k) == "id"), None)
+            sheets.append((el.get("name") or "", rid))
+        elif tag == "definedName":
+            local = el.get("localSheetId")
+            names.append((el.get("name") or "", int(local) if local and local.isdigit() else None,
+                          el.text or ""))
+        elif tag in ("sheets", "definedNames"):
+            el.clear()
+    return sheets, names
+
+
+# ------------------------------------------------------------------------- sheets
+
+_EXCEL_EPOCH = datetime(1899, 12, 30)
+
+
+def _iso_date(text):
+    """t="d" cells (ISO 8601) as Excel serial numbers; an unreadable one stays text."""
+    try:
+        d = datetime.fromisoformat(text.rstrip("Z"))
+    except ValueError:
+        return text
+    return (d - _EXCEL_EPOCH).total_seconds() / 86400.0
+
+
+class _SheetReader:
+    """Streams one worksheet's <sheetData> into a Sheet."""
+
+    def __init__(self, book_reader, sheet):
+        self.br = book_reader
+        self.sheet = sheet
+        self.masters = {}      # si -> (row, col, SharedFormula)
+        self.followers = []    # (row, col, si) seen before their master
+        self.arrays = []       # (row, col, ref)
+
+    def fail_at(self, row, col, problem):
+        where = f"{self.sheet.name}!{COL_LETTERS[col]}{row}" if 0 < col <= MAX_COL else self.sheet.name
+        raise _Fail(f"{where}: {problem}")
+
+    def read(self, part):
+        cells = self.sheet.cells
+        sst = self.br.sst
+        ns = None
+        V = F = IS = T = R = None
+        row_no = 0
+        for _, row in _iterparse(self.br.pkg, part, events=("end",), tag="{*}row"):
+            if ns is None:
+                ns = row.tag[:row.tag.index("}") + 1] if row.tag.startswith("{") else ""
+                V, F, IS, T, R = ns + "v", ns + "f", ns + "is", ns + "t", ns + "r"
+            r_attr = row.get("r")
+            if r_attr is not None:
+                if not r_attr.isdigit() or not 1 <= int(r_attr) <= MAX_ROW:
+                    raise _Fail(f"{self.sheet.name}: row {r_attr!r} is outside Excel's 1..1,048,576 rows")
+                row_no = int(r_attr)
+            else:
+                row_no += 1
+            col = 0
+            n = len(row)
+            self.br.count_cells(n, self.sheet.name, row_no)
+            for c in row:
+                ref = c.get("r")
+                if ref is None:
+                    col += 1
+                    r = row_no
+                else:
+                    letters = ref.rstrip(_DIGITS)
+                    col = COL_NUMBER.get(letters, 0)
+                    digits = ref[len(letters):]
+                    r = int(digits) if digits.isdigit() else 0
+                    if col == 0 or not 1 <= r <= MAX_ROW:
+                        raise _Fail(f"{self.sheet.name}: cell reference {ref!r} is outside Excel's grid "
+                                    f"(A1:XFD1048576)")
+                if col > MAX_COL:
+                    self.fail_at(r, 0, f"a cell beyond column XFD (16,384 columns)")
+                v = f = inline = None
+                for child in c:
+                    tag = child.tag
+                    if tag == V:
+                        v = child.text
+                        if v is None:
+                            v = ""
+                    elif tag == F:
+                        f = child
+                    elif tag == IS:
+                        inline = child
+                t = c.get("t")
+                if v is None and inline is None:
+                    value = None
+                elif t is None or t == "n":
+                    value = float(v) if v else None
+                elif t == "s":
+                    try:
+                        value = sst[int(v)]
+                    except (ValueError, IndexError):
+                        self.fail_at(r, col, f"shared string {v!r} does not exist")
+                elif t == "str":
+                    value = _unescape(v)
+                elif t == "b":
+                    value = v in ("1", "true", "TRUE") if v else None
+                elif t == "e":
+                    value = ExcelError(v) if v else None
+                elif t == "inlineStr":
+                    value = _rich_text(inline, T, R) if inline is not None else _unescape(v)
+                elif t == "d":
+                    value = _iso_date(v) if v else None
+                else:
+                    self.fail_at(r, col, f"unknown cell type t={t!r}")
+                if f is None:
+                    if value is not None:
+                        cells[(r, col)] = Cell(value)
+                    continue
+                cells[(r, col)] = cell = Cell(value)
+                self.formula(cell, f, r, col)
+            row.clear()
+            while row.getprevious() is not None:
+                del row.getparent()[0]
+        self.finish()
+
+    def formula(self, cell, f, r, col):
+        text = f.text
+        if text is not None and len(text) > MAX_FORMULA_CHARS:
+            self.fail_at(r, col, f"a formula of {len(text):,} characters, over Excel's "
+                                 f"{MAX_FORMULA_CHARS:,}-character limit")
+        kind = f.get("t")
+        if kind == "shared":
+            si = f.get("si")
+            if text:                                  # the master (or a follower written out)
+                if f.get("ref") is not None:
+                    self.masters[si] = (r, col, SharedFormula(text))
+                cell.formula = "=" + text
+            elif si in self.masters:
+                mr, mc, shared = self.masters[si]
+                cell.formula = "=" + shared.translate(r - mr, col - mc)
+            else:
+                self.followers.append((r, col, si))
+        elif kind == "array":
+            if text:
+                cell.formula = "=" + text
+                ref = f.get("ref") or cell_name(r, col)
+                cell.array_ref = ref
+                self.arrays.append((r, col, ref))
+        elif kind == "dataTable":
+            pass                                      # a What-If table: Excel fills it, no formula
+        elif text:
+            cell.formula = "=" + text
+
+    def finish(self):
+        cells = self.sheet.cells
+        for r, col, si in self.followers:
+            if si not in self.masters:
+                self.fail_at(r, col, f"shared formula si={si!r} has no master cell")
+            mr, mc, shared = self.masters[si]
+            cells[(r, col)].formula = "=" + shared.translate(r - mr, col - mc)
+        for mr, mc, ref in self.arrays:
+            try:
+                r1, c1, r2, c2 = parse_range(ref)
+            except ValueError as e:
+                self.fail_at(mr, mc, f"array formula range {ref!r}: {e}")
+            self.br.count_cells((r2 - r1 + 1) * (c2 - c1 + 1) - 1, self.sheet.name, mr)
+            for r in range(r1, r2 + 1):
+                for c in range(c1, c2 + 1):
+                    if (r, c) == (mr, mc):
+                        continue
+                    cell = cells.get((r, c))
+                    if cell is None:
+                        cells[(r, c)] = cell = Cell()
+                    cell.array_master = (mr, mc)
+        if cells:
+            self.sheet.max_row = max(r for r, _ in cells)
+            self.sheet.max_col = max(c for _, c in cells)
+
+
+class _BookReader:
+    def __init__(self, pkg, progress):
+        self.pkg = pkg
+        self.progress = progress
+        self.cells = 0
+        self.sst = []
+
+    def count_cells(self, n, sheet, row):
+        self.cells += n
+        if self.cells > MAX_CELLS:
+            raise _Fail(f"over the {MAX_CELLS:,}-cell limit (at sheet {sheet!r}, row {row:,})")
+
+    def read(self, path):
+        pkg = self.pkg
+        part = _workbook_part(pkg)
+        rels = _rels(pkg, part)
+        sheets, names = _workbook(pkg, part)
+        sst_part = next((t for typ, t in rels.values() if typ.endswith(_REL_SHARED_STRINGS)), None)
+        if sst_part is None and pkg.info("xl/sharedStrings.xml"):
+            sst_part = "xl/sharedStrings.xml"
+        self.sst = _shared_strings(pkg, sst_part)
+
+        book = Book(path=path)
+        parts = []
+        for name, rid in sheets:
+            typ, target = rels.get(rid, ("", None))
+            if not typ.endswith(_REL_WORKSHEET):
+                continue                              # chartsheet, dialog or macro sheet
+            if target is None or pkg.info(target) is None:
+                raise _Fail(f"sheet {name!r} points at {target or rid}, which is not in the file")
+            book.sheets[name] = Sheet(name=name)
+            parts.append((name, target))
+        by_index = [name for name, _ in sheets]       # localSheetId counts every sheet
+        for name, local, text in names:
+            if local is None:
+                book.names[name.upper()] = text
+            elif local < len(by_index) and by_index[local] in book.sheets:
+                book.sheets[by_index[local]].names[name.upper()] = text
+
+        total = sum(pkg.size(t) for _, t in parts)
+        report = self.progress if self.progress is not None and total > PROGRESS_BYTES else None
+        for name, target in parts:
+            if report:
+                report(f"reading {name} ({_size(pkg.size(target))} of XML)...")
+            _SheetReader(self, book.sheets[name]).read(target)
+        return book
+
+
+def read_book(path, progress=None):
+    """Read an .xlsx/.xlsm into a Book; any problem is a one-line SheetsgdError naming the file.
+
+    progress: optional callable(str), told which sheet is being read when the worksheets
+    hold more than ~8 MB of XML (roughly 100k cells).
+    """
+    label = os.fspath(path)
+    try:
+        pkg = _Package(label)
+    except _Fail as e:
+        raise SheetsgdError(f"{label}: {e}") from None
+    try:
+        return _BookReader(pkg, progress).read(label)
+    except _Fail as e:
+        raise SheetsgdError(f"{label}: {e}") from None
+    except MemoryError:
+        raise SheetsgdError(f"{label}: ran out of memory reading it") from None
+    finally:
+        pkg.close()
