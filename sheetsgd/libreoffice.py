@@ -1,0 +1,294 @@
+"""LibreOffice as the real client: an outside recalculation of any workbook, and PNG previews.
+
+Our evaluator is checked against numbers from outside the code under test. LibreOffice Calc
+(headless) is one such outside view: it loads the workbook, recomputes every formula, and we
+read its results back with our own reader.
+
+    recalculate(path)          -> an .xlsx whose cached values are LibreOffice's
+    libreoffice_values(path)   -> {(sheet, "A1"): value} of every formula cell, as LibreOffice computed it
+    compare(path)              -> our evaluator vs LibreOffice, cell by cell (a Comparison)
+    render(workbook, out_dir)  -> one PNG per sheet
+
+Each run uses a throwaway profile, so it never meets a running LibreOffice nor a user's settings.
+LibreOffice writes numbers with 15 significant digits: a relative difference up to ~5e-15 is
+its rounding, not a disagreement.
+"""
+import contextlib
+import math
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import SheetsgdError
+from .formula.values import ExcelError
+
+INSTALL_HINT = "apt-get install libreoffice-calc-nogui poppler-utils"
+DEFAULT_TIMEOUT = 300  # seconds; collab_filter.xlsx takes ~1.5 s, a 100k-row workbook ~13 s
+
+# A profile in which Calc recalculates OOXML files on load (OOXMLRecalcMode 0 = "always", a hard
+# recalculation of every formula). The default, "never", keeps the values the file has cached,
+# which would make LibreOffice an echo of the file instead of a second opinion.
+_PROFILE_SETTINGS = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" \
+xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="ODFRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+</oor:items>
+"""
+
+# One page per sheet, however large the sheet: a preview shows the whole sheet at once.
+_PDF_ONE_PAGE_PER_SHEET = 'pdf:calc_pdf_Export:{"SinglePageSheets":{"type":"boolean","value":"true"}}'
+
+
+def soffice_executable():
+    """Path of LibreOffice's soffice, or a SheetsgdError that says how to install it."""
+    exe = shutil.which("soffice") or shutil.which("libreoffice")
+    if exe is None:
+        raise SheetsgdError(f"LibreOffice (soffice) not found on PATH; install it: {INSTALL_HINT}")
+    return exe
+
+
+def _pdftoppm_executable():
+    exe = shutil.which("pdftoppm")
+    if exe is None:
+        raise SheetsgdError(f"pdftoppm (poppler) not found on PATH; install it: {INSTALL_HINT}")
+    return exe
+
+
+def _one_line(text, limit=500):
+    line = " ".join((text or "").split())
+    return line if len(line) <= limit else line[:limit] + "..."
+
+
+def _run(argv, timeout, what):
+    """Run a command in its own process group; on timeout kill the whole group (soffice forks)."""
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):  # the group has already exited
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise SheetsgdError(f"{what} took longer than {timeout:g} s and was stopped") from None
+    except BaseException:  # KeyboardInterrupt: leave no LibreOffice behind
+        with contextlib.suppress(ProcessLookupError):  # the group has already exited
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise
+    return proc.returncode, out, err
+
+
+def _convert(path, target, out_dir, timeout):
+    """`soffice --convert-to target` of `path` into `out_dir`, with a fresh profile; returns the output path.
+
+    soffice exits 0 even when it could not load the file, so success is the output existing.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise SheetsgdError(f"{path}: no such file")
+    exe = soffice_executable()
+    with tempfile.TemporaryDirectory(prefix="sheetsgd-lo-profile-") as profile:
+        user = Path(profile) / "user"
+        user.mkdir()
+        (user / "registrymodifications.xcu").write_text(_PROFILE_SETTINGS, encoding="utf-8")
+        argv = [exe, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--invisible",
+                "--nologo", "--norestore", "--nodefault", "--nolockcheck",
+                "--convert-to", target, "--outdir", str(out_dir), str(path.resolve())]
+        code, out, err = _run(argv, timeout, f"LibreOffice on {path}")
+    extension = target.split(":", 1)[0]
+    result = Path(out_dir) / f"{path.stem}.{extension}"
+    if not result.is_file() or result.stat().st_size == 0:
+        why = _one_line(err) or _one_line(out) or f"exit code {code}"
+        raise SheetsgdError(f"LibreOffice could not convert {path} to {extension}: {why}")
+    return result
+
+
+def recalculate(path, out_dir=None, timeout=DEFAULT_TIMEOUT):
+    """Recalculate `path` in headless LibreOffice Calc and save it as .xlsx; return the new file.
+
+    The saved file's cached values are LibreOffice's (every formula recomputed on load).
+    It is written atomically as `<out_dir>/<stem>.libreoffice.xlsx` (never over the input);
+    without out_dir, into a new temporary directory that the caller may delete.
+    """
+    path = Path(path)
+    out_dir = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="sheetsgd-lo-"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / f"{path.stem}.libreoffice.xlsx"
+    with tempfile.TemporaryDirectory(prefix=".sheetsgd-lo-", dir=out_dir) as work:
+        converted = _convert(path, "xlsx", work, timeout)
+        os.replace(converted, target)
+    return target
+
+
+def _formula_values(book):
+    """{(sheet, "A1"): value} of the cells that hold a formula or belong to an array formula's range."""
+    from openpyxl.utils import get_column_letter
+    values = {}
+    for name, sheet in book.sheets.items():
+        for (row, col), cell in sheet.cells.items():
+            if cell.formula is not None or cell.array_master is not None:
+                values[(name, f"{get_column_letter(col)}{row}")] = cell.value
+    return values
+
+
+def libreoffice_values(path, timeout=DEFAULT_TIMEOUT):
+    """LibreOffice's value of every formula cell of `path`: {(sheet, "A1"): value}."""
+    from .formula.reader import read_book
+    with tempfile.TemporaryDirectory(prefix="sheetsgd-lo-") as tmp:
+        return _formula_values(read_book(recalculate(path, tmp, timeout=timeout)))
+
+
+# ---------------------------------------------------------------- our evaluator vs LibreOffice
+
+# Values agree when |a - b| <= RELATIVE * max(|a|, |b|) + ABSOLUTE. LibreOffice's 15 significant
+# digits alone make ~5e-15 relative; the absolute floor covers results that cancel to ~0
+# (a gradient at the optimum), where relative differences mean nothing.
+RELATIVE = 1e-12
+ABSOLUTE = 1e-13
+
+
+def _as_number(v):
+    """bool and float as a number (LibreOffice has no boolean type: TRUE is 1), else None."""
+    if isinstance(v, bool):
+        return float(v)
+    if isinstance(v, (int, float)):
+        return float(v)
+    return None
+
+
+def difference(ours, theirs):
+    """Relative difference of two cell values: 0 when equal, math.inf when of different kinds."""
+    a, b = _as_number(ours), _as_number(theirs)
+    if a is not None and b is not None:
+        if a == b or (math.isnan(a) and math.isnan(b)):
+            return 0.0
+        return abs(a - b) / max(abs(a), abs(b))
+    if isinstance(ours, ExcelError) or isinstance(theirs, ExcelError):
+        return 0.0 if ours is theirs else math.inf
+    # A formula never yields a blank; an empty text result may read back as either.
+    if ours in (None, "") and theirs in (None, ""):
+        return 0.0
+    return 0.0 if ours == theirs else math.inf
+
+
+def agree(ours, theirs, relative=RELATIVE, absolute=ABSOLUTE):
+    a, b = _as_number(ours), _as_number(theirs)
+    if a is not None and b is not None and abs(a - b) <= absolute:
+        return True
+    return difference(ours, theirs) <= relative
+
+
+@dataclass
+class Comparison:
+    """Our evaluator vs LibreOffice on one workbook's formula cells."""
+    path: str
+    cells: int = 0                  # formula cells both computed (uncheckable ones left out)
+    matched: int = 0
+    max_relative: float = 0.0       # largest relative difference among the numeric cells
+    max_cell: tuple = None          # (sheet, "A1") where it is
+    mismatches: list = field(default_factory=list)   # [(sheet, "A1", ours, libreoffice)]
+    uncheckable: int = 0            # cells our evaluator declines (volatile, unsupported)
+    predicted: list = field(default_factory=list)    # [(sheet, "A1", why)] the lint expects to differ
+    seconds: float = 0.0            # LibreOffice's recalculation, wall time
+
+    @property
+    def ok(self):
+        return self.matched == self.cells
+
+    def summary(self):
+        where = f" at {self.max_cell[0]}!{self.max_cell[1]}" if self.max_cell else ""
+        return (f"{Path(self.path).name}: {self.matched}/{self.cells} formula cells agree with LibreOffice, "
+                f"max relative difference {self.max_relative:.3g}{where}, {self.uncheckable} uncheckable, "
+                f"LibreOffice {self.seconds:.2f} s")
+
+
+def compare(path, relative=RELATIVE, absolute=ABSOLUTE, timeout=DEFAULT_TIMEOUT, theirs=None):
+    """Compare our evaluator's value of every formula cell of `path` with LibreOffice's.
+
+    `theirs` may pass LibreOffice's values already computed (libreoffice_values) to skip a run.
+    """
+    from .formula import evaluate_book
+    from .formula.reader import read_book
+    report = Comparison(path=str(path))
+    if theirs is None:
+        start = time.perf_counter()
+        theirs = libreoffice_values(path, timeout=timeout)
+        report.seconds = time.perf_counter() - start
+    book = read_book(path)
+    evaluation = evaluate_book(book)
+    try:
+        from .lint import lint_book
+        report.predicted = lint_book(book)
+    except ImportError:
+        pass
+    uncheckable = set(evaluation.uncheckable)
+    for key in sorted(theirs, key=lambda k: (list(book.sheets).index(k[0]) if k[0] in book.sheets else -1, k[1])):
+        if key in uncheckable or key not in evaluation.values:
+            report.uncheckable += 1
+            continue
+        ours, lo = evaluation.values[key], theirs[key]
+        report.cells += 1
+        d = difference(ours, lo)
+        if d != math.inf and d > report.max_relative and _as_number(ours) is not None:
+            report.max_relative, report.max_cell = d, key
+        if agree(ours, lo, relative, absolute):
+            report.matched += 1
+        else:
+            report.mismatches.append((key[0], key[1], ours, lo))
+    return report
+
+
+# ---------------------------------------------------------------- previews
+
+def sheet_names(workbook):
+    """Sheet names of an .xlsx/.xlsm in workbook order (hidden ones too), from xl/workbook.xml."""
+    from defusedxml import ElementTree
+    try:
+        with zipfile.ZipFile(workbook) as z:
+            root = ElementTree.fromstring(z.read("xl/workbook.xml"))
+    except (zipfile.BadZipFile, KeyError, OSError) as e:
+        raise SheetsgdError(f"{workbook}: not an .xlsx/.xlsm workbook ({e})") from None
+    return [el.get("name") for el in root.iter() if el.tag.rsplit("}", 1)[-1] == "sheet"]
+
+
+def _file_safe(name):
+    """A sheet name as part of a file name (Excel already forbids \\ / ? * [ ] : in sheet names)."""
+    safe = "".join("_" if ch in '/\\\0' or ord(ch) < 32 else ch for ch in name).strip()
+    return safe.lstrip(".") or "sheet"
+
+
+def render(workbook, out_dir, dpi=60, timeout=DEFAULT_TIMEOUT):
+    """One PNG per sheet of `workbook` in `out_dir`, named `<stem>-<sheet>.png`; returns their paths.
+
+    LibreOffice prints each sheet (hidden and empty ones too) as a single PDF page, and pdftoppm
+    turns the pages into PNGs. Each PNG appears in out_dir complete or not at all.
+    """
+    workbook = Path(workbook)
+    soffice_executable()
+    pdftoppm = _pdftoppm_executable()
+    names = sheet_names(workbook)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    pngs = []
+    with tempfile.TemporaryDirectory(prefix=".sheetsgd-render-", dir=out_dir) as work:
+        pdf = _convert(workbook, _PDF_ONE_PAGE_PER_SHEET, work, timeout)
+        code, out, err = _run([pdftoppm, "-png", "-r", str(int(dpi)), str(pdf), str(Path(work) / "page")],
+                              timeout, f"pdftoppm on {pdf.name}")
+        pages = sorted(Path(work).glob("page-*.png"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+        if code != 0 or not pages:
+            raise SheetsgdError(f"pdftoppm could not render {workbook}: {_one_line(err) or f'exit code {code}'}")
+        if len(pages) != len(names):
+            raise SheetsgdError(f"{workbook}: LibreOffice printed {len(pages)} pages for {len(names)} sheets; "
+                                f"cannot tell which page is which sheet")
+        for page, name in zip(pages, names):
+            target = out_dir / f"{workbook.stem}-{_file_safe(name)}.png"
+            os.replace(page, target)
+            pngs.append(target)
+    return pngs

@@ -1,0 +1,227 @@
+"""Portability lint: formulas that compute differently in Excel, LibreOffice and Google Sheets.
+
+A workbook that gives one answer in Excel and another in LibreOffice teaches the wrong lesson
+to half its readers. The lecture's own collab_filter.xlsx does it: bias!V42 is 0.319 in Excel
+and 0.858 in LibreOffice, because SUMXMY2 skips a pair with a blank in Excel but counts the
+blank as 0 in LibreOffice, and the bias sheet predicts a non-zero rating where none was given.
+
+    lint_book(book) -> [(sheet, "A1", why)]
+
+Two checks, both from the formula text and the cells it points at (nothing is evaluated):
+  - SUMXMY2 / SUMX2MY2 / SUMX2PY2 whose two ranges pair a blank (or text) with a value;
+  - any function outside PORTABLE, the functions all three programs have and compute alike.
+"""
+from openpyxl.formula import Tokenizer
+
+from .errors import SheetsgdError
+from .formula.refs import a1, parse_range, split_sheet
+
+# Functions that Excel (2010 and later), LibreOffice Calc (7.x) and Google Sheets all have, under
+# the same name and with the same arguments. Kept by hand, on purpose: a function missing here
+# is flagged, so a new one must be looked up in all three programs before it is allowed.
+# Not here, for example: LET, LAMBDA, XLOOKUP, XMATCH, FILTER, SORT, SORTBY, UNIQUE, SEQUENCE,
+# RANDARRAY (Excel 365 dynamic arrays: #NAME? in LibreOffice 7.x and older Excel), IMPORTRANGE,
+# ARRAYFORMULA, QUERY (Google Sheets only), and every add-in or macro function.
+PORTABLE = frozenset("""
+    ABS ACOS ACOSH ASIN ASINH ATAN ATAN2 ATANH CEILING COMBIN COS COSH DEGREES EVEN EXP FACT FLOOR
+    GCD INT LCM LN LOG LOG10 MOD MROUND ODD PI POWER PRODUCT QUOTIENT RADIANS RAND RANDBETWEEN ROUND
+    ROUNDDOWN ROUNDUP SIGN SIN SINH SQRT SQRTPI SUBTOTAL SUM SUMIF SUMIFS SUMPRODUCT SUMSQ TAN TANH
+    TRUNC
+    MDETERM MINVERSE MMULT TRANSPOSE SUMXMY2 SUMX2MY2 SUMX2PY2
+    AVERAGE AVERAGEA AVERAGEIF AVERAGEIFS CORREL COUNT COUNTA COUNTBLANK COUNTIF COUNTIFS COVAR
+    DEVSQ FORECAST GEOMEAN HARMEAN INTERCEPT KURT LARGE MAX MAXA MEDIAN MIN MINA MODE PEARSON
+    PERCENTILE PERCENTRANK QUARTILE RANK RSQ SKEW SLOPE SMALL STANDARDIZE STDEV STDEVA STDEVP
+    STDEVPA STEYX VAR VARA VARP VARPA NORMDIST NORMINV NORMSDIST NORMSINV
+    ADDRESS CHOOSE COLUMN COLUMNS HLOOKUP INDEX INDIRECT LOOKUP MATCH OFFSET ROW ROWS VLOOKUP
+    AND FALSE IF IFERROR IFNA NOT OR TRUE XOR
+    CHAR CLEAN CODE CONCATENATE DOLLAR EXACT FIND FIXED LEFT LEN LOWER MID PROPER REPLACE REPT
+    RIGHT SEARCH SUBSTITUTE T TEXT TRIM UPPER VALUE
+    ERROR.TYPE ISBLANK ISERR ISERROR ISEVEN ISLOGICAL ISNA ISNONTEXT ISNUMBER ISODD ISREF ISTEXT N NA
+    TYPE
+    CEILING.MATH FLOOR.MATH MODE.SNGL NORM.DIST NORM.INV NORM.S.DIST NORM.S.INV PERCENTILE.INC
+    QUARTILE.INC RANK.AVG RANK.EQ STDEV.P STDEV.S VAR.P VAR.S
+    DATE DATEVALUE DAY DAYS360 EDATE EOMONTH HOUR MINUTE MONTH NETWORKDAYS NOW SECOND TIME
+    TIMEVALUE TODAY WEEKDAY WEEKNUM WORKDAY YEAR
+""".split())
+
+# Excel writes functions newer than Excel 2007 with a prefix in the file: _xlfn.IFNA, _xlfn._xlws.FILTER.
+_PREFIXES = ("_XLFN.", "_XLWS.")
+
+# Pairwise functions of two same-shaped ranges. Excel skips every pair in which either cell is
+# blank or text. LibreOffice 7.4 (measured): SUMXMY2 counts a blank as 0 and gives #VALUE! on
+# text; SUMX2MY2 and SUMX2PY2 skip like Excel there, but Google Sheets is not known to, so a
+# workbook meant for every program must not lean on the skipping of any of the three.
+PAIRWISE = {
+    "SUMXMY2": "Excel skips the pair, LibreOffice counts the blank as 0: the result differs",
+    "SUMX2MY2": "Excel and LibreOffice skip the pair, Google Sheets is not known to: the result may differ",
+    "SUMX2PY2": "Excel and LibreOffice skip the pair, Google Sheets is not known to: the result may differ",
+}
+
+
+def lint_book(book):
+    """Warnings for every formula cell of `book` that may compute differently across programs.
+
+    Returns [(sheet, "A1", why)] in sheet order, then row, then column; one entry per problem.
+    """
+    warnings = []
+    for sheet_name, sheet in book.sheets.items():
+        for (row, col) in sorted(sheet.cells):
+            cell = sheet.cells[(row, col)]
+            if cell.formula is None:
+                continue
+            for why in lint_formula(book, sheet_name, cell.formula):
+                warnings.append((sheet_name, a1(row, col), why))
+    return warnings
+
+
+def lint_formula(book, sheet_name, formula):
+    """Warnings (text) for one formula written on `sheet_name`."""
+    try:
+        tokens = [t for t in Tokenizer(formula).items if t.type != "WHITE-SPACE"]
+    except Exception as e:  # openpyxl's tokenizer raises plain exceptions on malformed text
+        return [f"formula cannot be parsed ({e}); no program may read it the same way"]
+    warnings = []
+    for i, token in enumerate(tokens):
+        if token.type != "FUNC" or token.subtype != "OPEN":
+            continue
+        name = function_name(token.value)
+        if name not in PORTABLE:
+            warnings.append(f"{name} is not in every spreadsheet program (Excel, LibreOffice, Google Sheets)")
+        if name in PAIRWISE:
+            warnings.extend(_pairwise_blanks(book, sheet_name, name, _arguments(tokens, i)))
+    return warnings
+
+
+def function_name(func_token):
+    """'_xlfn._xlws.FILTER(' -> 'FILTER'; 'sum(' -> 'SUM'."""
+    name = func_token.rstrip("(").upper()
+    while name.startswith(_PREFIXES):
+        name = name.split(".", 1)[1]
+    return name
+
+
+def _arguments(tokens, open_index):
+    """The argument token lists of the function whose FUNC OPEN token is tokens[open_index]."""
+    args, current, depth = [], [], 0
+    for token in tokens[open_index + 1:]:
+        opens = token.subtype == "OPEN" and token.type in ("FUNC", "PAREN", "ARRAY")
+        closes = token.subtype == "CLOSE" and token.type in ("FUNC", "PAREN", "ARRAY")
+        if closes and depth == 0:
+            break
+        if token.type == "SEP" and token.subtype == "ARG" and depth == 0:
+            args.append(current)
+            current = []
+            continue
+        depth += opens - closes
+        current.append(token)
+    args.append(current)
+    return args
+
+
+# ---------------------------------------------------------------- SUMXMY2 and kin
+
+def _pairwise_blanks(book, sheet_name, name, args):
+    """Warn when the two ranges pair a blank (or a text) cell with a cell that is not blank or 0.
+
+    An argument that is not a plain range (an expression, an array constant) has no blanks:
+    Excel and LibreOffice both turn a blank into 0 inside an expression. A blank paired with a
+    0 (like dotprod's predictions, =IF(H2="",0,...)) gives the same sum either way.
+    """
+    if len(args) != 2:
+        return []
+    cells = [_range_cells(book, sheet_name, arg) for arg in args]
+    if cells[0] is None and cells[1] is None:
+        return []
+    shapes = [(len(c), len(c[0])) if c else None for c in cells]
+    if None not in shapes and shapes[0] != shapes[1]:
+        return []  # both programs give an error for ranges of different shapes
+    rows, cols = shapes[0] or shapes[1]
+    for r in range(rows):
+        for c in range(cols):
+            pair = [grid[r][c] if grid is not None else _EXPRESSION for grid in cells]
+            for mine, other in (pair, pair[::-1]):
+                kind = _skipped_kind(mine)
+                if kind == "text" and name == "SUMXMY2":
+                    return [f"SUMXMY2 meets text in {_describe(mine)}: Excel skips the pair, "
+                            f"LibreOffice gives #VALUE!"]
+                if kind and _counts(other):
+                    return [f"{name} pairs {kind} {mine[0]} with {_describe(other)}: {PAIRWISE[name]}"]
+    return []
+
+
+_EXPRESSION = ("an array element", None)   # an element of an expression or array constant: never blank
+
+
+def _range_cells(book, sheet_name, arg):
+    """A plain range argument as a grid of (label, Cell or None); None when not a plain range."""
+    if len(arg) != 1 or arg[0].type != "OPERAND" or arg[0].subtype != "RANGE":
+        return None
+    resolved = _resolve(book, sheet_name, arg[0].value)
+    if resolved is None:
+        return None
+    target, (r1, c1, r2, c2) = resolved
+    sheet = book.sheets[target]
+    prefix = "" if target == sheet_name else f"{target}!"
+    return [[(f"{prefix}{a1(r, c)}", sheet.cells.get((r, c))) for c in range(c1, c2 + 1)]
+            for r in range(r1, r2 + 1)]
+
+
+def _resolve(book, sheet_name, text, depth=0):
+    """'H2:V16', "'my s'!$A$1:$B$3" or a defined name -> (sheet, bounds); None if not one area."""
+    if depth > 5:
+        return None
+    target, ref = split_sheet(text)
+    target = sheet_name if target is None else _sheet_named(book, target)
+    if target is None:
+        return None
+    try:
+        return target, parse_range(ref)
+    except SheetsgdError:
+        pass
+    key = ref.upper()   # a defined name: the sheet's own first, then the workbook's
+    definition = book.sheets[target].names.get(key) or book.names.get(key)
+    if definition is None:
+        return None
+    return _resolve(book, sheet_name, definition.lstrip("="), depth + 1)
+
+
+def _sheet_named(book, name):
+    """The book's spelling of a sheet name (Excel matches sheet names ignoring case), or None."""
+    if name in book.sheets:
+        return name
+    return next((s for s in book.sheets if s.upper() == name.upper()), None)
+
+
+def _skipped_kind(entry):
+    """'blank' / 'text' when Excel would skip this element of a pair, else None."""
+    label, cell = entry
+    if label == _EXPRESSION[0]:
+        return None
+    if cell is None or (cell.formula is None and cell.array_master is None and cell.value is None):
+        return "blank"
+    if isinstance(cell.value, str):   # a text constant, or a formula that now yields text
+        return "text"
+    return None
+
+
+def _counts(entry):
+    """True when the partner's value would change the sum if the pair were counted.
+
+    A formula cell is never blank; its cached value says what it holds now (unknown counts).
+    """
+    label, cell = entry
+    if label == _EXPRESSION[0]:
+        return True
+    if _skipped_kind(entry):
+        return False
+    value = cell.value
+    return not (isinstance(value, (int, float)) and not isinstance(value, bool) and value == 0)
+
+
+def _describe(entry):
+    label, cell = entry
+    if cell is None:
+        return label
+    if cell.formula is not None or cell.array_master is not None:
+        return f"formula cell {label} (= {cell.value!r})"
+    return f"{label} (= {cell.value!r})"
