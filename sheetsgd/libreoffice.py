@@ -16,6 +16,7 @@ its rounding, not a disagreement.
 import contextlib
 import math
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -66,6 +67,11 @@ def _one_line(text, limit=500):
     return line if len(line) <= limit else line[:limit] + "..."
 
 
+def _without_noise(stderr):
+    """soffice's stderr less the Java warning it prints on every run without a JRE."""
+    return "\n".join(line for line in (stderr or "").splitlines() if "javaldx" not in line)
+
+
 def _run(argv, timeout, what):
     """Run a command in its own process group; on timeout kill the whole group (soffice forks)."""
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -85,14 +91,15 @@ def _run(argv, timeout, what):
     return proc.returncode, out, err
 
 
-def _convert(path, target, out_dir, timeout):
+def _convert(path, target, out_dir, timeout, label=None):
     """`soffice --convert-to target` of `path` into `out_dir`, with a fresh profile; returns the output path.
 
     soffice exits 0 even when it could not load the file, so success is the output existing.
     """
     path = Path(path)
+    label = label or path
     if not path.is_file():
-        raise SheetsgdError(f"{path}: no such file")
+        raise SheetsgdError(f"{label}: no such file")
     exe = soffice_executable()
     with tempfile.TemporaryDirectory(prefix="sheetsgd-lo-profile-") as profile:
         user = Path(profile) / "user"
@@ -101,13 +108,36 @@ def _convert(path, target, out_dir, timeout):
         argv = [exe, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--invisible",
                 "--nologo", "--norestore", "--nodefault", "--nolockcheck",
                 "--convert-to", target, "--outdir", str(out_dir), str(path.resolve())]
-        code, out, err = _run(argv, timeout, f"LibreOffice on {path}")
+        code, out, err = _run(argv, timeout, f"LibreOffice on {label}")
     extension = target.split(":", 1)[0]
     result = Path(out_dir) / f"{path.stem}.{extension}"
     if not result.is_file() or result.stat().st_size == 0:
-        why = _one_line(err) or _one_line(out) or f"exit code {code}"
-        raise SheetsgdError(f"LibreOffice could not convert {path} to {extension}: {why}")
+        why = _one_line(_without_noise(err)) or _one_line(out) or f"exit code {code}"
+        raise SheetsgdError(f"LibreOffice could not convert {label} to {extension}: {why}")
     return result
+
+
+# A worksheet's link to a pivot table, in xl/worksheets/_rels/sheetN.xml.rels.
+_PIVOT_LINK = re.compile(rb'<Relationship\b[^>]*\bType="[^"]*/pivotTable"[^>]*/>')
+
+
+def without_pivot_tables(path, out_path):
+    """Copy of the workbook whose sheets no longer link their pivot tables; True if any was unlinked.
+
+    LibreOffice refreshes pivot tables on load and lays them out its own way (other headers, one
+    more column), overwriting the cells beside them: in the lecture's collab_filter.xlsx that wipes
+    the factor formulas at movielens_emb!C4:G18. Excel shows a pivot table's stored cells until a
+    refresh, so unlinked, its cells stay the constants Excel shows, and the formulas stay formulas.
+    """
+    changed = False
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out_path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename.startswith("xl/worksheets/_rels/") and info.filename.endswith(".rels"):
+                data, n = _PIVOT_LINK.subn(b"", data)
+                changed = changed or n > 0
+            dst.writestr(info, data)
+    return changed
 
 
 def recalculate(path, out_dir=None, timeout=DEFAULT_TIMEOUT):
@@ -115,14 +145,23 @@ def recalculate(path, out_dir=None, timeout=DEFAULT_TIMEOUT):
 
     The saved file's cached values are LibreOffice's (every formula recomputed on load).
     It is written atomically as `<out_dir>/<stem>.libreoffice.xlsx` (never over the input);
-    without out_dir, into a new temporary directory that the caller may delete.
+    without out_dir, into a new temporary directory that the caller may delete. Pivot tables are
+    unlinked first (see without_pivot_tables): only formulas are recalculated.
     """
     path = Path(path)
+    if not path.is_file():
+        raise SheetsgdError(f"{path}: no such file")
     out_dir = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="sheetsgd-lo-"))
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{path.stem}.libreoffice.xlsx"
     with tempfile.TemporaryDirectory(prefix=".sheetsgd-lo-", dir=out_dir) as work:
-        converted = _convert(path, "xlsx", work, timeout)
+        source = path
+        if path.is_file() and zipfile.is_zipfile(path):
+            unlinked = Path(work) / "in" / path.name
+            unlinked.parent.mkdir()
+            if without_pivot_tables(path, unlinked):
+                source = unlinked
+        converted = _convert(source, "xlsx", Path(work), timeout, label=path)
         os.replace(converted, target)
     return target
 
@@ -271,6 +310,8 @@ def render(workbook, out_dir, dpi=60, timeout=DEFAULT_TIMEOUT):
     turns the pages into PNGs. Each PNG appears in out_dir complete or not at all.
     """
     workbook = Path(workbook)
+    if not workbook.is_file():
+        raise SheetsgdError(f"{workbook}: no such file")
     soffice_executable()
     pdftoppm = _pdftoppm_executable()
     names = sheet_names(workbook)
