@@ -208,6 +208,8 @@ def difference(ours, theirs):
     if a is not None and b is not None:
         if a == b or (math.isnan(a) and math.isnan(b)):
             return 0.0
+        if not (math.isfinite(a) and math.isfinite(b)):
+            return math.inf
         return abs(a - b) / max(abs(a), abs(b))
     if isinstance(ours, ExcelError) or isinstance(theirs, ExcelError):
         return 0.0 if ours is theirs else math.inf
