@@ -1,0 +1,50 @@
+"""The formula evaluator: Excel formula text -> values, for any .xlsx/.xlsm.
+
+    from sheetsgd.formula import evaluate_workbook, evaluate_book, evaluate_formula
+    evaluate_workbook("collab_filter.xlsx")[("dotprod", "V41")]   # 0.3930154712865702
+    evaluate_formula("=-2^2")                                       # 4.0 (Excel's precedence)
+
+parser.py turns text into a tree, functions.py holds Excel's functions and operators,
+engine.py computes a Book (book.py) in dependency order. Values follow values.py.
+"""
+from dataclasses import dataclass, field
+
+from .parser import MAX_DEPTH, MAX_LENGTH, FormulaError, functions_used, parse
+
+__all__ = ["Evaluation", "evaluate_book", "evaluate_workbook", "evaluate_formula", "parse",
+           "FormulaError", "functions_used", "MAX_DEPTH", "MAX_LENGTH"]
+
+
+@dataclass
+class Evaluation:
+    values: dict = field(default_factory=dict)       # {(sheet, "A1"): value} for every formula cell
+    uncheckable: dict = field(default_factory=dict)  # {(sheet, "A1"): reason}
+
+
+def evaluate_book(book):
+    """Compute every formula cell of a Book (array ranges: every cell of the range)."""
+    from .engine import evaluate
+    from .refs import col_letters
+    eng = evaluate(book)
+    values = {}
+    for name in book.sheets:
+        store = eng.store[name]
+        for (r, c), cell in book.sheets[name].cells.items():
+            if cell.formula is not None or cell.array_master is not None:
+                values[(name, f"{col_letters(c)}{r}")] = store.get((r, c), 0.0)
+    uncheckable = {(s, f"{col_letters(c)}{r}"): why for (s, r, c), why in eng.uncheckable.items()}
+    return Evaluation(values, uncheckable)
+
+
+def evaluate_workbook(path):
+    """{(sheet, "A1"): value} for every formula cell of the workbook file at path."""
+    from .reader import read_book
+    return evaluate_book(read_book(path)).values
+
+
+def evaluate_formula(text, book=None, sheet=None):
+    """One formula's value, computed as an array formula placed in A1 of `sheet` (default:
+    the book's first sheet; with no book, an empty one). A multi-cell result comes back as
+    a list of rows."""
+    from .engine import evaluate_text
+    return evaluate_text(text, book, sheet)
