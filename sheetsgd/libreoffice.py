@@ -238,10 +238,16 @@ class Comparison:
     uncheckable: int = 0            # cells our evaluator declines (volatile, unsupported)
     predicted: list = field(default_factory=list)    # [(sheet, "A1", why)] the lint expects to differ
     seconds: float = 0.0            # LibreOffice's recalculation, wall time
+    relative: dict = field(default_factory=dict, repr=False)   # {(sheet, "A1"): relative difference} where != 0
 
     @property
     def ok(self):
         return self.matched == self.cells
+
+    def max_relative_except(self, cells):
+        """Largest relative difference outside `cells` (e.g. where the lint predicts a difference)."""
+        cells = set(cells)
+        return max((d for key, d in self.relative.items() if key not in cells and d != math.inf), default=0.0)
 
     def summary(self):
         where = f" at {self.max_cell[0]}!{self.max_cell[1]}" if self.max_cell else ""
@@ -277,6 +283,8 @@ def compare(path, relative=RELATIVE, absolute=ABSOLUTE, timeout=DEFAULT_TIMEOUT,
         ours, lo = evaluation.values[key], theirs[key]
         report.cells += 1
         d = difference(ours, lo)
+        if d:
+            report.relative[key] = d
         if d != math.inf and d > report.max_relative and _as_number(ours) is not None:
             report.max_relative, report.max_cell = d, key
         if agree(ours, lo, relative, absolute):

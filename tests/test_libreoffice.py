@@ -84,7 +84,9 @@ def test_evaluator_agrees_with_libreoffice_on_the_lecture_workbook_except_where_
     assert differing <= predicted, f"unpredicted differences: {sorted(differing - predicted)[:10]}"
     assert ("bias", "V42") in differing   # the lint's warning is real: the two programs disagree there
     assert report.cells > 12000
-    _report(capsys, report.summary() + f"; differ only where the lint warns: {sorted(differing)}")
+    elsewhere = report.max_relative_except(predicted)   # can pass 1e-12 only where the absolute floor holds
+    _report(capsys, report.summary() + f"; differ only where the lint warns: {sorted(differing)}; "
+                    f"max relative difference elsewhere {elsewhere:.3g}")
 
 
 # ---------------------------------------------------------------- our own workbooks
@@ -127,7 +129,6 @@ def test_every_formula_of_our_workbooks_agrees_with_libreoffice(variant, built, 
     _report(capsys, f"{variant}: " + report.summary())
     assert report.cells > 0 and report.cells == len(theirs) - report.uncheckable
     assert not report.mismatches, f"{len(report.mismatches)} cells differ, first: {report.mismatches[:5]}"
-    assert report.max_relative <= lo.RELATIVE
 
 
 # ---------------------------------------------------------------- recalculate itself
