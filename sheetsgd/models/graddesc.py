@@ -1,0 +1,305 @@
+"""Gradient descent on y = a*x + b, one data point per step: the math of graddesc.xlsx.
+
+The lecture (fast.ai lesson 5, graddesc.xlsm) fits a line to 29 points with five flavours of
+stochastic gradient descent, one row of the sheet per step on one data point:
+
+    basic     b -= lr * de/db                      a -= lr * de/da
+    momentum  m = beta*m + (1-beta)*g              w -= lr * m
+    rmsprop   v = beta*v + (1-beta)*g^2            w -= lr * g / sqrt(v before this row)
+    adam      m and v as above                     w -= lr * m / sqrt(v)   (no bias correction, no eps)
+    adam_ann  adam, and between epochs lr /= 4 when the gradient norm grew past 2x its best
+
+with e = (ax + b - y)^2, de/db = 2(ax + b - y), de/da = x * de/db.
+
+Every function here computes in the same order as the sheet's formula, so the two agree to the
+last bit or two. Excel's arithmetic has one more rule we copy: a result that overflows is the
+error #NUM!, and an error propagates through everything computed from it. Here a cell's value is
+a finite float or NaN, and NaN means #NUM! (the writer stores NaN as #NUM!). Comparisons and MIN
+need care because Python's NaN compares False instead of propagating: see gt() and excel_min().
+"""
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+TRUE_A = 2.0     # the slope the data is made from (the student pretends not to know it)
+TRUE_B = 30.0    # the intercept
+X_LOW, X_HIGH = 1, 100   # x is an integer drawn uniformly from 1..100, as RANDBETWEEN(1,100) did
+BUMP = 0.01      # the finite-difference step of the basic sheet's "est de/db" and "est de/da"
+
+OPTIMIZERS = ("basic", "momentum", "rmsprop", "adam", "adam_ann")
+
+# Hyperparameters: the lecture's values (adam and adam_ann at lr 1, as the original's "reset" sets).
+DEFAULTS = {
+    "basic": {"lr": 1e-4, "bump": BUMP},
+    "momentum": {"lr": 1e-4, "beta": 0.9},
+    "rmsprop": {"lr": 0.02, "beta": 0.9},
+    "adam": {"lr": 0.03, "beta1": 0.9, "beta2": 0.9},
+    "adam_ann": {"lr": 1.0, "beta1": 0.9, "beta2": 0.95, "anneal_at": 2.0, "anneal_by": 4.0},
+}
+# Why adam is not at the lecture's lr 1: without epsilon and bias correction, adam's step
+# lr*m/sqrt(v) does not shrink as the gradients do, so it circles the answer at a distance
+# proportional to lr (RMSE ~18 at lr 1, ~0.6 at 0.03). adam_ann keeps lr 1 and anneals.
+LECTURE_LR = {"adam": 1.0}
+# Where every optimizer starts, as the original's "reset" button: a = b = 1, momentum 0,
+# mean square 10000 (a large first guess of g^2 keeps the first steps of rmsprop small).
+START = {"a": 1.0, "b": 1.0, "m": 0.0, "v": 10000.0}
+
+NUM = float("nan")   # Excel's #NUM!
+
+
+# -- Excel arithmetic on floats: finite, or NaN for #NUM! --------------------------------------
+
+def cell(v):
+    """What a spreadsheet cell holds: the number, or #NUM! (NaN) if it overflowed."""
+    v = float(v)
+    return v if math.isfinite(v) else NUM
+
+
+def sq(v):
+    """v^2 (Python's ** raises on overflow; Excel gives #NUM!, so multiply)."""
+    return v * v
+
+
+def sqrt(v):
+    """SQRT: #NUM! for an error or a negative number."""
+    return math.sqrt(v) if v >= 0 and math.isfinite(v) else NUM
+
+
+def gt(p, q):
+    """p > q, or None (an error) when either side is #NUM!: IF() then gives #NUM! too."""
+    if math.isnan(p) or math.isnan(q):
+        return None
+    return p > q
+
+
+def excel_min(*vs):
+    """MIN: the smallest, or #NUM! if any argument is #NUM!."""
+    return NUM if any(math.isnan(v) for v in vs) else min(vs)
+
+
+def excel_if(cond, then, other):
+    return NUM if cond is None else (then if cond else other)
+
+
+def rmse(err2):
+    """SQRT(AVERAGE(err^2 column)): the root of the mean squared error over one epoch's steps."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return sqrt(cell(np.mean(np.asarray(err2, dtype=float))))
+
+
+# -- the data sheet ------------------------------------------------------------------------------
+
+def data_x(rows, seed):
+    """x: `rows` integers from 1..100, drawn once from a seeded generator (not RANDBETWEEN)."""
+    rng = np.random.default_rng(seed)
+    return rng.integers(X_LOW, X_HIGH + 1, size=rows).astype(float)
+
+
+def data_y(x, a=TRUE_A, b=TRUE_B):
+    """y = b + x*a, in the order of the data sheet's formula."""
+    return np.array([cell(b + xi * a) for xi in np.asarray(x, dtype=float)])
+
+
+# -- one row of each sheet: one step on one data point -------------------------------------------
+
+def prediction(x, b, a):
+    return cell(b + a * x)                         # =C+D*A
+
+
+def gradients(x, y, b, a):
+    """de/db = 2(ax+b-y) and de/da = x*de/db, in the order of the momentum..adam sheets' formula."""
+    dedb = cell(2 * (a * x + b - y))              # =2*(D*A+C-B)
+    return dedb, cell(dedb * x)                   # =F*A
+
+
+def basic_row(x, y, b, a, lr, bump=BUMP):
+    """The basic sheet's row: prediction, error, finite differences, gradients, the step."""
+    r = {}
+    r["pred"] = prediction(x, b, a)                           # y_pred = b + a*x
+    r["err2"] = cell(sq(y - r["pred"]))                      # err^2 = (y - y_pred)^2
+    r["errb1"] = cell(sq(((b + bump) + x * a) - y))          # error with b bumped by 0.01
+    r["est_dedb"] = cell((r["errb1"] - r["err2"]) / bump)     # forward difference in b
+    r["erra1"] = cell(sq(((a + bump) * x + b) - y))          # error with a bumped by 0.01
+    r["est_deda"] = cell((r["erra1"] - r["err2"]) / bump)     # forward difference in a
+    r["dedb"] = cell(2 * (r["pred"] - y))                    # analytic de/db = 2(ax+b-y)
+    r["deda"] = cell(r["dedb"] * x)                          # analytic de/da = x*de/db
+    r["new_a"] = cell(a - r["deda"] * lr)
+    r["new_b"] = cell(b - r["dedb"] * lr)
+    return r
+
+
+def ewma(prev, beta, g):
+    """Exponentially weighted moving average: =prev*beta + (1-beta)*g."""
+    return cell(prev * beta + (1 - beta) * g)
+
+
+def momentum_row(x, y, b, a, m_b, m_a, lr, beta):
+    r = {"pred": prediction(x, b, a)}
+    r["dedb"], r["deda"] = gradients(x, y, b, a)
+    r["m_b"] = ewma(m_b, beta, r["dedb"])                     # average of de/db
+    r["m_a"] = ewma(m_a, beta, r["deda"])
+    r["new_b"] = cell(b - r["m_b"] * lr)                     # step with the average, not g
+    r["new_a"] = cell(a - r["m_a"] * lr)
+    r["err2"] = cell(sq(y - r["pred"]))
+    return r
+
+
+def rmsprop_row(x, y, b, a, v_b, v_a, lr, beta):
+    """As in the lecture's sheet, the step divides by the mean square *before* this row's g."""
+    r = {"pred": prediction(x, b, a)}
+    r["dedb"], r["deda"] = gradients(x, y, b, a)
+    r["new_b"] = cell(b - r["dedb"] * lr / sqrt(v_b))          # =C-F*lr/SQRT(v_b above)
+    r["new_a"] = cell(a - r["deda"] * lr / sqrt(v_a))
+    r["v_b"] = ewma(v_b, beta, sq(r["dedb"]))                 # average of (de/db)^2
+    r["v_a"] = ewma(v_a, beta, sq(r["deda"]))
+    r["err2"] = cell(sq(y - r["pred"]))
+    return r
+
+
+def adam_row(x, y, b, a, m_b, m_a, v_b, v_a, lr, beta1, beta2):
+    r = {"pred": prediction(x, b, a)}
+    r["dedb"], r["deda"] = gradients(x, y, b, a)
+    r["m_b"] = ewma(m_b, beta1, r["dedb"])
+    r["m_a"] = ewma(m_a, beta1, r["deda"])
+    r["v_b"] = ewma(v_b, beta2, sq(r["dedb"]))
+    r["v_a"] = ewma(v_a, beta2, sq(r["deda"]))
+    r["new_b"] = cell(b - r["m_b"] * lr / sqrt(r["v_b"]))      # momentum / RMS of g: this row's
+    r["new_a"] = cell(a - r["m_a"] * lr / sqrt(r["v_a"]))
+    r["err2"] = cell(sq(y - r["pred"]))
+    return r
+
+
+# -- adam_ann: the lecture's annealing between epochs --------------------------------------------
+
+def grad_norm(v_b, v_a):
+    """The original's avg_grad2: SQRT(v_b) + SQRT(v_a), the RMS gradients at an epoch's end."""
+    return cell(sqrt(v_b) + sqrt(v_a))
+
+
+def anneal(lr, norm, best, anneal_at=2.0, anneal_by=4.0):
+    """One step of the original's macro between epochs.
+
+    ratio = norm / best, the gradient norm at this epoch's end over the smallest norm of the
+    epochs before (the macro's gradrat = avg_grad2 / prev_grad2); the next epoch's lr is
+    lr/4 when the ratio exceeds 2; best then keeps the smallest norm seen (the macro copies
+    avg_grad2 to prev_grad2 when it is smaller). Returns (ratio, next lr, new best).
+    """
+    ratio = cell(norm / best) if best != 0 else NUM   # best > 0 whenever the start v > 0
+    next_lr = cell(excel_if(gt(ratio, anneal_at), lr / anneal_by, lr))
+    return ratio, next_lr, excel_min(best, norm)
+
+
+# -- many epochs --------------------------------------------------------------------------------
+
+ROW_COLUMNS = {
+    "basic": ("pred", "err2", "errb1", "est_dedb", "erra1", "est_deda", "dedb", "deda", "new_a", "new_b"),
+    "momentum": ("pred", "dedb", "deda", "new_b", "new_a", "m_b", "m_a", "err2"),
+    "rmsprop": ("pred", "dedb", "deda", "new_b", "new_a", "v_b", "v_a", "err2"),
+    "adam": ("pred", "dedb", "deda", "new_b", "new_a", "m_b", "m_a", "v_b", "v_a", "err2"),
+}
+ROW_COLUMNS["adam_ann"] = ROW_COLUMNS["adam"]
+
+
+@dataclass
+class Run:
+    """Every row's values (arrays of epochs*rows, epoch-major) and every epoch's summary."""
+    optimizer: str
+    hyper: dict
+    start: dict
+    x: np.ndarray
+    y: np.ndarray
+    rows: dict = field(default_factory=dict)     # column -> array over all steps; also "x", "y", "b", "a", "lr"
+    epochs: dict = field(default_factory=dict)   # "rmse", "a", "b", "lr" (+ "norm", "best", "ratio", "next_lr")
+
+    @property
+    def diverged_at(self):
+        """The first epoch (1-based) whose RMSE is #NUM!, or None."""
+        bad = np.flatnonzero(np.isnan(self.epochs["rmse"]))
+        return int(bad[0]) + 1 if bad.size else None
+
+
+def check_hyper(optimizer, hyper):
+    """The hyperparameters of one optimizer, defaults filled in; unknown ones are an error."""
+    if optimizer not in DEFAULTS:
+        raise ValueError(f"unknown optimizer {optimizer!r}; expected one of {', '.join(OPTIMIZERS)}")
+    out = dict(DEFAULTS[optimizer])
+    for k, v in (hyper or {}).items():
+        if k not in out:
+            raise ValueError(f"{optimizer} has no hyperparameter {k!r}; expected {', '.join(out)}")
+        out[k] = float(v)
+    return out
+
+
+def run(optimizer, x, y, epochs, hyper=None, start=None):
+    """Run `epochs` passes over (x, y), one step per point, each epoch starting where the last ended.
+
+    The state carried from one epoch to the next is everything the last row holds: a, b,
+    the averages m and v, and (adam_ann) the learning rate after annealing.
+    """
+    h = check_hyper(optimizer, hyper)
+    s = dict(START, **(start or {}))
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    b, a = float(s["b"]), float(s["a"])
+    m_b = m_a = float(s["m"])
+    v_b = v_a = float(s["v"])
+    lr = h["lr"]
+    best = None   # the smallest gradient norm so far; the first epoch's own norm to begin with
+    cols = {k: [] for k in ROW_COLUMNS[optimizer] + ("x", "y", "b", "a", "lr")}
+    ep = {k: [] for k in ("rmse", "a", "b", "lr", "norm", "best", "ratio", "next_lr")}
+    for _ in range(epochs):
+        first = len(cols["b"])
+        for xi, yi in zip(x.tolist(), y.tolist()):   # Python floats: overflow gives inf, not a warning
+            if optimizer == "basic":
+                r = basic_row(xi, yi, b, a, lr, h["bump"])
+            elif optimizer == "momentum":
+                r = momentum_row(xi, yi, b, a, m_b, m_a, lr, h["beta"])
+                m_b, m_a = r["m_b"], r["m_a"]
+            elif optimizer == "rmsprop":
+                r = rmsprop_row(xi, yi, b, a, v_b, v_a, lr, h["beta"])
+                v_b, v_a = r["v_b"], r["v_a"]
+            else:
+                r = adam_row(xi, yi, b, a, m_b, m_a, v_b, v_a, lr, h["beta1"], h["beta2"])
+                m_b, m_a, v_b, v_a = r["m_b"], r["m_a"], r["v_b"], r["v_a"]
+            r.update(x=xi, y=yi, b=b, a=a, lr=lr)
+            for k in cols:
+                cols[k].append(r[k])
+            b, a = r["new_b"], r["new_a"]
+        ep["rmse"].append(rmse(cols["err2"][first:]))
+        ep["a"].append(a)
+        ep["b"].append(b)
+        ep["lr"].append(lr)
+        if optimizer == "adam_ann":
+            norm = grad_norm(v_b, v_a)
+            ratio, lr, best = anneal(lr, norm, norm if best is None else best, h["anneal_at"], h["anneal_by"])
+            ep["norm"].append(norm)
+            ep["best"].append(best)
+            ep["ratio"].append(ratio)
+            ep["next_lr"].append(lr)
+    out = Run(optimizer, h, s, x, y)
+    out.rows = {k: np.array(v, dtype=float) for k, v in cols.items()}
+    out.epochs = {k: np.array(v, dtype=float) for k, v in ep.items() if v}
+    return out
+
+
+def run_all(x, y, epochs, hypers=None, start=None):
+    """Every optimizer on the same data: {name: Run}."""
+    hypers = hypers or {}
+    return {name: run(name, x, y, epochs, hypers.get(name), start) for name in OPTIMIZERS}
+
+
+# -- the finite differences, and how far they may be from the gradient --------------------------
+
+def forward_difference_bias(x, bump=BUMP):
+    """The exact gap between the forward differences and the analytic gradients.
+
+    With r = ax + b - y and e = r^2, bumping b by h gives (r + h)^2 = r^2 + 2rh + h^2, so
+        (e(b+h) - e(b)) / h = 2r + h          = de/db + h
+    and bumping a by h moves r by h*x:
+        (e(a+h) - e(a)) / h = 2rx + h*x^2     = de/da + h*x^2.
+    The estimates are high by exactly h and h*x^2 (0.01 and 0.01*x^2 for the lecture's bump),
+    up to rounding. Returns (gap in de/db, gap in de/da).
+    """
+    x = np.asarray(x, dtype=float)
+    return np.full_like(x, bump), bump * x * x
