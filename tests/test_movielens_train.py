@@ -156,3 +156,21 @@ def test_movielens_100k_beats_the_lesson(movielens_dir):
     assert res.valid_mse[-1] <= 0.81, res.valid_mse
     assert res.valid_mse[-1] < res.valid_mse[0] - 0.1
     assert seconds < 60, seconds                       # ~5 s alone on 2 cores; room for a busy machine
+
+
+def test_bench_runs_on_a_small_movielens_directory(tmp_path):
+    """`python3 -m sheetsgd.bench.train --data DIR` on a u.data/u.item pair it has never seen."""
+    import io
+    from sheetsgd.bench.train import run
+    ratings, _ = synthetic(n=3000)
+    lines = [f"{u}\t{m}\t{min(5, max(1, round(r)))}\t0" for u, m, r in zip(ratings.users, ratings.movies, ratings.ratings)]
+    (tmp_path / "u.data").write_text("\n".join(lines) + "\n")
+    (tmp_path / "u.item").write_bytes(b"".join(b"%d|Film %d (1999)|x\n" % (m, m) for m in range(1, 201)))
+    out = io.StringIO()
+    res = run(["--data", str(tmp_path), "--epochs", "2"], out=out)
+    text = out.getvalue()
+    assert "read 3,000 ratings" in text and "200 titles" in text
+    assert f"{res.valid_mse[-1]:.4f}" in text and "movie bias, lowest:" in text and "Film " in text
+    with pytest.raises(SheetsgdError, match="has no u.data or ratings.csv"):
+        (tmp_path / "empty").mkdir()
+        run(["--data", str(tmp_path / "empty")])
