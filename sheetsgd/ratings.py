@@ -241,7 +241,7 @@ def read_ratings(path) -> Ratings:
     """Read MovieLens ratings (u.data or ratings.csv layout, told apart by content)."""
     path = Path(path)
     data = _read_bytes(path)
-    text = _decode_utf8(data, path, "a ratings file")
+    text = _decode_utf8(data, path, "a ratings file").removeprefix("\ufeff")   # a spreadsheet's BOM
     lines = text.split("\n")
     layout = _layout(lines, path)
     body = "\n".join(lines[layout.first:])
@@ -270,7 +270,7 @@ def read_titles(path) -> dict:
     path = Path(path)
     data = _read_bytes(path)
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError:
         if b"|" not in data.split(b"\n", 1)[0]:
             text = _decode_utf8(data, path, "movies.csv")      # raises, naming the line

@@ -42,6 +42,8 @@ def test_format_from_content_not_name(tmp_path):
     assert (c.users[0], c.movies[0], c.ratings[0]) == (7, 10, 4.0)
     d = read_ratings(write(tmp_path, "three.tsv", "1\t2\t5\n"))       # no timestamp
     assert d.ratings.tolist() == [5.0]
+    e = read_ratings(write(tmp_path, "excel.csv", "\ufeff" + RATINGS_CSV))  # saved with a BOM
+    assert e.users.tolist() == [1, 1, 2]
 
 
 def test_fast_and_slow_paths_agree(tmp_path):

@@ -16,7 +16,8 @@ and this module is that, line for line, with analytic gradients instead of autog
   betas=(0.9, 0.99))``, eps left at PyTorch's 1e-8), beta1 replaced each step by the
   one-cycle momentum. Embedding gradients are dense in PyTorch (zeros off the batch), so
   Adam moves *every* row every step with its running averages: we do exactly that, on the
-  full tables (a lazy "only the batch's rows" Adam is a different optimiser);
+  full tables. A lazy "only the batch's rows" Adam is a different optimiser: measured on
+  ml-100k it ends at valid MSE 0.859 instead of 0.804, and is no faster in NumPy;
 - schedule (fastai v1 ``OneCycleScheduler``): ``n = steps_per_epoch * epochs``, a1 = int(0.3 n)
   steps of cosine lr_max/25 -> lr_max and beta1 0.95 -> 0.85, then cosine down to
   lr_max/(25 * 1e4) and beta1 back to 0.95; batch 64, shuffled, last partial batch dropped;
