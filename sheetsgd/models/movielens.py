@@ -168,7 +168,7 @@ def _check_args(n, n_factors, epochs, lr_max, wd, bs, valid_pct):
 
 
 def train(ratings, n_factors=40, epochs=5, lr_max=5e-3, wd=0.1, bs=64, valid_pct=0.1, seed=42,
-          y_range=Y_RANGE, betas2=0.99, eps=1e-8, progress: Optional[Callable] = None) -> Result:
+          y_range=Y_RANGE, beta2=0.99, eps=1e-8, progress: Optional[Callable] = None) -> Result:
     """Train the lesson's model on a sheetsgd.ratings.Ratings; see the module docstring.
 
     progress(epoch, step, total, smooth_loss) is called about every 1% of the `total` steps
@@ -221,7 +221,7 @@ def train(ratings, n_factors=40, epochs=5, lr_max=5e-3, wd=0.1, bs=64, valid_pct
             lr, beta1 = lrs[t], beta1s[t]
             t += 1
             theta *= 1.0 - lr * wd             # fastai v1 true_wd, before the optimiser step
-            adam_step(theta, grad, avg, avg_sq, work, lr, beta1, betas2, eps, t)
+            adam_step(theta, grad, avg, avg_sq, work, lr, beta1, beta2, eps, t)
             smooth = 0.98 * smooth + 0.02 * loss
             if progress is not None and (t % every == 0 or t == total):
                 progress(epoch, t, total, smooth / (1 - 0.98 ** t))
