@@ -1,15 +1,26 @@
 """Compute every formula of a Book in dependency order, the way Excel would.
 
-1. Each formula cell's references (names resolved) give its precedents; formula cells are
-   sorted so that precedents come first (an iterative depth-first search: chains of
-   thousands of cells, like 29 rows x 100 epochs of SGD, need no recursion). A cycle is
-   reported by name ("circular reference: basic!A1 -> basic!B1 -> basic!A1"); its cells
-   keep their cached values so the rest can still be computed.
-2. Cells are computed in that order. Targets only known while computing (OFFSET, INDEX)
-   are computed on demand, tracked by an in-progress set (a dynamic cycle is reported the
-   same way); beyond a small nesting depth the on-demand work is handed to an explicit
-   stack instead of Python recursion.
-3. Volatile cells (RAND, RANDBETWEEN, NOW, TODAY) keep their cached values and are listed
+1. Shapes. A formula filled down a column has one relative (R1C1) shape: =(G5-C5)^2 in
+   row 5 and =(G6-C6)^2 in row 6 are both "row-relative (col G) minus (col C), squared".
+   Each shape is parsed once; cells are matched to shapes by their text with digits masked
+   and their row numbers made relative, which costs a few microseconds per cell.
+2. Units. Consecutive cells of one column with one shape and no reference into their own
+   run form a block (a unit computed at once, with NumPy); every other formula cell is a
+   unit of its own. An array formula is one unit covering its whole range.
+3. Order. Each unit's references (names resolved) give its precedents; units are sorted
+   precedents-first by an iterative depth-first search, so chains of thousands of cells
+   (29 rows x 100 epochs of SGD) need no recursion. Blocks caught in a cycle are split into
+   single cells and the order is recomputed; a cycle of cells is reported by name
+   ("circular reference: basic!A1 -> basic!B1 -> basic!A1") and its cells keep their cached
+   values, so the rest can still be computed.
+4. Computing. A block is computed by the vector interpreter (vec_eval) when it can prove
+   the result is what the cell-by-cell interpreter would give: only numbers and blanks as
+   inputs, no error on the way, supported functions. Otherwise, and for every single
+   cell, the scalar interpreter (eval) computes cell by cell. Targets only known while
+   computing (OFFSET, INDEX) are computed on demand, tracked by an in-progress set (a
+   dynamic cycle is reported the same way); beyond a small nesting depth the on-demand
+   work moves to an explicit stack instead of Python recursion.
+5. Volatile cells (RAND, RANDBETWEEN, NOW, TODAY) keep their cached values and are listed
    as uncheckable, so what depends on them is computed from the numbers the file shows.
    A cell using a function we do not have is #NAME? and uncheckable, and so is everything
    computed from it.
@@ -22,22 +33,77 @@ AE3:AI208) is computed once and spread over its range (#N/A where the result is 
 """
 import bisect
 import inspect
+import re
 from functools import partial
+
+import numpy as np
 
 from .book import Book, Sheet
 from .functions import (FUNCTIONS, MISSING, VOLATILE, Array, Range, arith, binary, broadcast,
                         to_number)
-from .parser import (ArrayConst, Binary, Const, FormulaError, Func, Missing, Name, Percent,
-                     RangeOp, Ref, Unary, parse, walk)
-from .refs import a1
+from .parser import (ArrayConst, Binary, Const, FormulaError, Func, Missing, Name, Node, Percent,
+                     RangeOp, Ref, Unary, parse, tokenize, walk, _CELL_PARTS)
+from .refs import MAX_COL, MAX_ROW, a1, parse_range
 from .values import NA, NAME, NUM, REF, VALUE, ExcelError
 
-ON_DEMAND_DEPTH = 20      # nested on-demand computations before switching to the explicit stack
+ON_DEMAND_DEPTH = 20           # nested on-demand computations before switching to the explicit stack
 MAX_CLIPPED_AREA = 1_000_000   # references larger than this (A:A) are clipped to the used area
-
+MIN_BLOCK = 4                  # shorter runs of one shape are computed cell by cell
 
 # arguments whose cells are not read, only located: ROW(A4) in A4 is not circular
 ADDRESS_ONLY = {"ROW": None, "COLUMN": None, "ROWS": None, "COLUMNS": None, "OFFSET": 0}
+
+
+class _NeedFirst(Exception):
+    """Raised deep inside an on-demand computation: compute `key` first, then retry."""
+
+    def __init__(self, key):
+        self.key = key
+
+
+class _Fallback(Exception):
+    """The vector interpreter cannot prove its answer equals the scalar one: go cell by cell."""
+
+
+# ---------------------------------------------------------------- relative references
+class RelRef(Node):
+    """A reference in a shape: each bound is base + m * (the formula's row or column),
+    m = 1 for a relative bound (written without '$'), 0 for an absolute one."""
+    __slots__ = ("sheet", "r1", "c1", "r2", "c2", "m")
+
+    def __init__(self, sheet, r1, c1, r2, c2, m):
+        self.sheet, self.r1, self.c1, self.r2, self.c2, self.m = sheet, r1, c1, r2, c2, m
+
+    def at(self, row, col):
+        m = self.m
+        r1, c1 = self.r1 + m[0] * row, self.c1 + m[1] * col
+        r2, c2 = self.r2 + m[2] * row, self.c2 + m[3] * col
+        if r1 > r2:
+            r1, r2 = r2, r1
+        if c1 > c2:
+            c1, c2 = c2, c1
+        return r1, c1, r2, c2
+
+
+def _relative(node, row, col):
+    """Copy of a tree with each Ref made relative to (row, col)."""
+    t = type(node)
+    if t is Ref:
+        ra1, ca1, ra2, ca2 = node.abs
+        m = (0 if ra1 else 1, 0 if ca1 else 1, 0 if ra2 else 1, 0 if ca2 else 1)
+        return RelRef(node.sheet, node.r1 - m[0] * row, node.c1 - m[1] * col,
+                      node.r2 - m[2] * row, node.c2 - m[3] * col, m)
+    if t is Func:
+        return Func(node.name, [_relative(a, row, col) for a in node.args])
+    if t is Binary:
+        return Binary(node.prec, list(node.ops), [_relative(a, row, col) for a in node.operands])
+    if t is Unary:
+        return Unary(node.minus, _relative(node.operand, row, col))
+    if t is Percent:
+        return Percent(_relative(node.operand, row, col))
+    if t is RangeOp:
+        return RangeOp(_relative(node.left, row, col), _relative(node.right, row, col))
+    return node
 
 
 def _value_nodes(tree):
@@ -51,7 +117,7 @@ def _value_nodes(tree):
             if node.name in ADDRESS_ONLY:
                 pos = ADDRESS_ONLY[node.name]
                 stack.extend(a for i, a in enumerate(node.args)
-                             if not (type(a) is Ref and (pos is None or pos == i)))
+                             if not (type(a) in (Ref, RelRef) and (pos is None or pos == i)))
             else:
                 stack.extend(node.args)
         elif t is Binary:
@@ -63,25 +129,93 @@ def _value_nodes(tree):
             stack.append(node.right)
 
 
-class _NeedFirst(Exception):
-    """Raised deep inside an on-demand computation: compute `key` first, then retry."""
+class Shape:
+    """What every cell filled from one formula shares: its relative tree and facts about it."""
+    __slots__ = ("tree", "reason", "volatile", "refs", "vector")
 
-    def __init__(self, key):
-        self.key = key
-
-
-def _neg(v):
-    x = to_number(v)
-    return x if type(x) is ExcelError else 0.0 - x
+    def __init__(self, tree, reason, volatile, refs, vector):
+        self.tree, self.reason, self.volatile, self.refs, self.vector = tree, reason, volatile, refs, vector
 
 
-def _percent(v):
-    return arith("/", v, 100.0)
+_DIGITS = re.compile(r"[0-9]+")
+_REL_ROW, _CONST = 1, 0
+# what the vector interpreter knows; anything else in a shape sends its cells down the scalar path
+VECTOR_FUNCS = frozenset({"IF", "SUM", "SUMPRODUCT", "MMULT", "INDEX", "MATCH", "SQRT", "EXP", "LN",
+                          "ABS", "LOG10", "ROW", "COLUMN", "MAX", "MIN"})
+
+
+def _template(text):
+    """For formula text: the role of each digit run (a relative row number or a constant) and
+    whether any column is relative; None if the text does not tokenize."""
+    body_at = 1 if text.startswith("=") else 0
+    try:
+        toks = tokenize(text[body_at:])
+    except FormulaError:
+        return None
+    rel_rows, rel_col = set(), False
+    for tok in toks:
+        if tok.kind != "ref":
+            continue
+        m = tok.m
+        for g in ("cell1", "cell2"):
+            if m.group(g):
+                parts = _CELL_PARTS.fullmatch(m.group(g))
+                if not parts.group(3):
+                    rel_rows.add(body_at + m.start(g) + parts.start(4))
+                if not parts.group(1):
+                    rel_col = True
+        if m.group("rows"):
+            start = m.start("rows")
+            for part in m.group("rows").split(":"):
+                if not part.startswith("$"):
+                    rel_rows.add(body_at + start)
+                start += len(part) + 1
+        if m.group("cols"):
+            rel_col = rel_col or any(not p.startswith("$") for p in m.group("cols").split(":"))
+    roles = tuple(_REL_ROW if d.start() in rel_rows else _CONST for d in _DIGITS.finditer(text))
+    return roles, rel_col
+
+
+# ---------------------------------------------------------------- vector values
+class _V:
+    """A value per cell of a block: data is a float/bool array of n, or one Python scalar for
+    all; blank marks cells read from blank cells (their data is 0); kind 'num', 'bool', 'str'."""
+    __slots__ = ("kind", "data", "blank")
+
+    def __init__(self, kind, data, blank=None):
+        self.kind, self.data, self.blank = kind, data, blank
+
+
+class _VR:
+    """A range per cell: data of shape (n or 1, h, w), blank mask alike or None."""
+    __slots__ = ("data", "blank")
+
+    def __init__(self, data, blank=None):
+        self.data, self.blank = data, blank
+
+
+def _finite(x):
+    if isinstance(x, np.ndarray):
+        if not np.isfinite(x).all():
+            raise _Fallback
+    elif x - x != 0.0:
+        raise _Fallback
+    return x
+
+
+def _num(v):
+    if type(v) is _V:
+        if v.kind == "num":
+            return v.data
+        if v.kind == "bool":
+            return v.data.astype(float) if isinstance(v.data, np.ndarray) else float(v.data)
+    raise _Fallback
 
 
 class Engine:
-    def __init__(self, book):
+    def __init__(self, book, vectorize=True):
         self.book = book
+        self.vectorize = vectorize
         self.store = {}          # sheet -> {(row, col): value}: constants, then computed values
         self.formulas = {}       # (sheet, row, col) -> Cell with a formula (plain or array master)
         self.members = {}        # (sheet, row, col) of an array range -> its master's key
@@ -89,11 +223,13 @@ class Engine:
         self.dims = {}           # sheet -> (max_row, max_col) actually used
         self.uncheckable = {}    # key -> reason
         self.cached_ranges = {}  # (sheet, r1, c1, r2, c2) -> Array, once every formula in it is computed
+        self.np_ranges = {}      # the same as NumPy (values, blank mask), for the vector interpreter
         self.computing = {}      # key -> None, in order: the on-demand chain
         self.depth = 0
         self.name_stack = set()
         self.sheet, self.row, self.col, self.array_mode = None, 1, 1, False
-        self._text_info = {}
+        self.templates, self.shapes, self.cell_shape = {}, {}, {}
+        self.blocks_vectorized = self.cells_vectorized = 0
         for name, sheet in book.sheets.items():
             store = self.store[name] = {}
             cols = {}
@@ -117,27 +253,54 @@ class Engine:
             self.fcols[name] = cols
             self.dims[name] = (max_r, max_c)
 
-    # ------------------------------------------------------------ formula text -> tree and facts
-    def info(self, text):
-        """(tree or None, reason-if-uncheckable or None, is_volatile) for one formula text."""
-        got = self._text_info.get(text)
+    # ------------------------------------------------------------ formula text -> shape
+    def shape(self, key):
+        got = self.cell_shape.get(key)
         if got is None:
-            try:
-                tree = parse(text)
-            except FormulaError as e:
-                got = (None, f"unparsable formula: {e}", False)
-            else:
-                names = {n.name for n in walk(tree) if type(n) is Func}
-                volatile = sorted(names & VOLATILE)
-                unknown = sorted(n for n in names if n not in FUNCTIONS)
-                if volatile:
-                    got = (tree, "volatile " + ", ".join(volatile), True)
-                elif unknown:
-                    got = (tree, "unsupported function " + ", ".join(unknown), False)
-                else:
-                    got = (tree, None, False)
-            self._text_info[text] = got
+            sheet, r, c = key
+            got = self.cell_shape[key] = self.shape_for(self.formulas[key].formula, sheet, r, c)
         return got
+
+    def shape_for(self, text, sheet, row, col):
+        skel = _DIGITS.sub("#", text)
+        tmpl = self.templates.get(skel, 0)
+        if tmpl == 0:
+            tmpl = self.templates[skel] = _template(text)
+        if tmpl is not None:
+            roles, rel_col = tmpl
+            nums = _DIGITS.findall(text)
+            if len(nums) == len(roles):
+                parts = [sheet, skel, col if rel_col else None]
+                for n, role in zip(nums, roles):
+                    if role == _REL_ROW:
+                        v = int(n)
+                        if len(n) > 7 or not 1 <= v <= MAX_ROW:
+                            break
+                        parts.append(v - row)
+                    else:
+                        parts.append(n)
+                else:
+                    key = tuple(parts)
+                    shape = self.shapes.get(key)
+                    if shape is None:
+                        shape = self.shapes[key] = self.make_shape(text, sheet, row, col)
+                    return shape
+        return self.make_shape(text, sheet, row, col)
+
+    def make_shape(self, text, sheet, row, col):
+        try:
+            tree = _relative(parse(text), row, col)
+        except FormulaError as e:
+            return Shape(None, f"unparsable formula: {e}", False, [], False)
+        names = {n.name for n in walk(tree) if type(n) is Func}
+        volatile = sorted(names & VOLATILE)
+        unknown = sorted(n for n in names if n not in FUNCTIONS)
+        reason = ("volatile " + ", ".join(volatile) if volatile
+                  else "unsupported function " + ", ".join(unknown) if unknown else None)
+        refs = self.tree_refs(tree, sheet)
+        vector = reason is None and names <= VECTOR_FUNCS and not any(
+            type(n) in (RangeOp, ArrayConst) for n in walk(tree))
+        return Shape(tree, reason, bool(volatile), refs, vector)
 
     # ------------------------------------------------------------ dependencies
     def name_text(self, name, sheet):
@@ -146,12 +309,14 @@ class Engine:
         return text if text is not None else self.book.names.get(name)
 
     def tree_refs(self, tree, sheet, seen_names=()):
-        """(sheet, r1, c1, r2, c2) of every reference in a tree, names followed."""
+        """(sheet, RelRef) of every reference whose cells a tree reads, names followed."""
         out = []
         for node in _value_nodes(tree):
             t = type(node)
-            if t is Ref:
-                out.append((node.sheet or sheet, node.r1, node.c1, node.r2, node.c2))
+            if t is RelRef:
+                out.append((node.sheet or sheet, node))
+            elif t is Ref:      # inside a name: absolute wherever it is used
+                out.append((node.sheet or sheet, RelRef(None, node.r1, node.c1, node.r2, node.c2, (0, 0, 0, 0))))
             elif t is Name:
                 scope = node.sheet or sheet
                 key = (scope, node.name)
@@ -185,47 +350,137 @@ class Engine:
                 out.append(self.members.get(key, key))
         return out
 
-    def deps(self, key):
-        cell = self.formulas[key]
-        tree = self.info(cell.formula)[0]
-        if tree is None:
-            return []
-        out = []
-        for ref in self.tree_refs(tree, key[0]):
-            out.extend(self.formula_keys_in(*ref))
+    def build_units(self, no_block):
+        """Units: (sheet, col, first row, last row) blocks of one shape, single cells, array ranges.
+        Returns units, and per sheet and column the sorted (first, last, unit) intervals."""
+        units, index = [], {}
+        for sheet, cols in self.fcols.items():
+            for c in sorted(cols):
+                run = []
+                for r in cols[c]:
+                    key = (sheet, r, c)
+                    if key in self.members:
+                        continue
+                    cell = self.formulas[key]
+                    shape = self.shape(key)
+                    if cell.array_ref:
+                        self._close_run(run, units, index, no_block)
+                        run = []
+                        r1, c1, r2, c2 = self.array_bounds(key)
+                        uid = len(units)
+                        units.append((sheet, c, r, r, shape, (r1, c1, r2, c2)))
+                        for cc in range(c1, c2 + 1):
+                            index.setdefault((sheet, cc), []).append((r1, r2, uid))
+                        continue
+                    if run and (r != run[-1][0] + 1 or shape is not run[-1][1]):
+                        self._close_run(run, units, index, no_block)
+                        run = []
+                    run.append((r, shape, sheet, c))
+                self._close_run(run, units, index, no_block)
+        for iv in index.values():
+            iv.sort()
+        return units, index
+
+    def _close_run(self, run, units, index, no_block):
+        if not run:
+            return
+        _, shape, sheet, c = run[0]
+        r0, r1 = run[0][0], run[-1][0]
+        if (self.vectorize and len(run) >= MIN_BLOCK and shape.vector
+                and (sheet, c, r0) not in no_block and self._independent(shape, sheet, c, r0, r1)):
+            uid = len(units)
+            units.append((sheet, c, r0, r1, shape, None))
+            index.setdefault((sheet, c), []).append((r0, r1, uid))
+            return
+        for r, shape, _, _ in run:
+            uid = len(units)
+            units.append((sheet, c, r, r, shape, None))
+            index.setdefault((sheet, c), []).append((r, r, uid))
+
+    @staticmethod
+    def _independent(shape, sheet, c, r0, r1):
+        """No reference of the shape, over rows r0..r1, reaches a cell of the block itself."""
+        for s, ref in shape.refs:
+            if s != sheet:
+                continue
+            m = ref.m
+            ca, cb = ref.c1 + m[1] * c, ref.c2 + m[3] * c
+            if not min(ca, cb) <= c <= max(ca, cb):
+                continue
+            ends = (ref.r1 + m[0] * r0, ref.r1 + m[0] * r1, ref.r2 + m[2] * r0, ref.r2 + m[2] * r1)
+            if min(ends) <= r1 and max(ends) >= r0:
+                return False
+        return True
+
+    def unit_deps(self, unit, index):
+        sheet, c, r0, r1, shape, _ = unit
+        out = set()
+        for s, ref in shape.refs:
+            if s not in self.store:
+                continue
+            a = ref.at(r0, c)
+            b = ref.at(r1, c) if r1 != r0 else a
+            lo_r, lo_c, hi_r, hi_c = min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
+            for cc in self._cols_with_units(index, s, lo_c, hi_c):
+                iv = index[(s, cc)]
+                i = bisect.bisect_right(iv, (hi_r, MAX_ROW + 1, 1 << 60)) - 1
+                while i >= 0 and iv[i][1] >= lo_r:
+                    out.add(iv[i][2])
+                    i -= 1
         return out
 
+    def _cols_with_units(self, index, sheet, c1, c2):
+        cols = self.fcols.get(sheet, ())
+        if c2 - c1 < len(cols):
+            return [c for c in range(c1, c2 + 1) if (sheet, c) in index]
+        return [c for c in cols if c1 <= c <= c2 and (sheet, c) in index]
+
     def order(self):
-        """Formula keys with precedents first; cycles found on the way -> {key: path}."""
-        state = {}           # key -> 1 visiting, 2 done
-        order, cycles = [], {}
-        on_stack = {}
-        for start in self.formulas:
-            if start in state:
-                continue
-            state[start] = 1
-            on_stack[start] = 0
-            stack = [(start, iter(self.deps(start)))]
-            while stack:
-                key, it = stack[-1]
-                for d in it:
-                    s = state.get(d)
-                    if s is None:
-                        state[d] = 1
-                        on_stack[d] = len(stack)
-                        stack.append((d, iter(self.deps(d))))
-                        break
-                    if s == 1:       # d is on the stack: a cycle d -> ... -> key -> d
-                        path = [k for k, _ in stack[on_stack[d]:]] + [d]
-                        text = " -> ".join(self.label(k) for k in path)
-                        for k in path:
-                            cycles.setdefault(k, text)
-                else:
-                    stack.pop()
-                    del on_stack[key]
-                    state[key] = 2
-                    order.append(key)
-        return order, cycles
+        """Units with precedents first; cells in cycles -> {key: path text}. Blocks caught in a
+        cycle (columns that feed each other row by row, like graddesc) become single cells."""
+        no_block = set()
+        while True:
+            units, index = self.build_units(no_block)
+            deps = {}
+            state, on_stack, order, cycles = {}, {}, [], []
+            for start in range(len(units)):
+                if start in state:
+                    continue
+                state[start], on_stack[start] = 1, 0
+                deps[start] = d0 = self.unit_deps(units[start], index)
+                stack = [(start, iter(d0))]
+                while stack:
+                    uid, it = stack[-1]
+                    for d in it:
+                        s = state.get(d)
+                        if s is None:
+                            state[d], on_stack[d] = 1, len(stack)
+                            deps[d] = dd = self.unit_deps(units[d], index)
+                            stack.append((d, iter(dd)))
+                            break
+                        if s == 1:     # d is on the stack: a cycle d -> ... -> uid -> d
+                            cycles.append([u for u, _ in stack[on_stack[d]:]] + [d])
+                    else:
+                        stack.pop()
+                        del on_stack[uid]
+                        state[uid] = 2
+                        order.append(uid)
+            split = {(units[u][0], units[u][1], units[u][2]) for cyc in cycles for u in cyc
+                     if units[u][2] != units[u][3]}
+            if not split:
+                break
+            no_block |= split
+        cyc_cells = {}
+        for cyc in cycles:
+            text = " -> ".join(self.unit_label(units[u]) for u in cyc)
+            for u in cyc:
+                sheet, c, r, _, _, _ = units[u]
+                cyc_cells.setdefault((sheet, r, c), text)
+        return units, order, deps, cyc_cells
+
+    def unit_label(self, unit):
+        sheet, c, r0, r1, _, _ = unit
+        return f"{sheet}!{a1(r0, c)}" + (f":{a1(r1, c)}" if r1 != r0 else "")
 
     def label(self, key):
         sheet, r, c = key
@@ -233,14 +488,16 @@ class Engine:
 
     # ------------------------------------------------------------ computing cells
     def run(self):
-        order, cycles = self.order()
+        units, order, deps, cycles = self.order()
         for key, path in cycles.items():
             self.keep_cached(key, "circular reference: " + path)
-        for key in order:
-            sheet, r, c = key
-            if (r, c) not in self.store[sheet]:
-                self.compute_stacked(key)
-        self.taint_dependents(order)
+        for uid in order:
+            sheet, c, r0, r1, _, _ = units[uid]
+            if r0 != r1:
+                self.compute_block(units[uid])
+            elif (r0, c) not in self.store[sheet]:
+                self.compute_stacked((sheet, r0, c))
+        self.taint_dependents(units, order, deps)
         return self
 
     def keep_cached(self, key, reason):
@@ -261,7 +518,6 @@ class Engine:
             self.uncheckable[key] = reason
 
     def array_bounds(self, key):
-        from .refs import parse_range
         sheet, r, c = key
         try:
             return parse_range(self.formulas[key].array_ref)
@@ -313,8 +569,9 @@ class Engine:
     def compute(self, key):
         sheet, r, c = key
         cell = self.formulas[key]
-        tree, reason, volatile = self.info(cell.formula)
-        if volatile:
+        shape = self.shape(key)
+        tree, reason = shape.tree, shape.reason
+        if shape.volatile:
             self.keep_cached(key, reason)
             return
         saved = (self.sheet, self.row, self.col, self.array_mode)
@@ -395,19 +652,23 @@ class Engine:
                 if reason:
                     self.uncheckable[(sheet, r1 + i, c1 + j)] = reason
 
-    def taint_dependents(self, order):
+    def taint_dependents(self, units, order, deps):
         """A cell computed from an unsupported/unparsable cell is uncheckable too."""
-        bad = {k: v for k, v in self.uncheckable.items()
-               if not v.startswith(("volatile", "circular")) and k in self.formulas}
-        if not bad:
+        bad_cells = {k: v for k, v in self.uncheckable.items()
+                     if not v.startswith(("volatile", "circular"))}
+        if not bad_cells:
             return
-        for key in order:
-            if key in bad:
+        bad = {}
+        for uid in order:
+            sheet, c, r0, r1, _, _ = units[uid]
+            if r0 == r1 and (sheet, r0, c) in bad_cells:
+                bad[uid] = f"depends on {self.label((sheet, r0, c))} ({bad_cells[(sheet, r0, c)]})"
                 continue
-            for d in self.deps(key):
+            for d in deps.get(uid, ()):
                 if d in bad:
-                    reason = f"depends on {self.label(d)} ({bad[d].split(' ->')[0]})"
-                    bad[key] = self.uncheckable[key] = reason
+                    for r in range(r0, r1 + 1):
+                        self.uncheckable.setdefault((sheet, r, c), bad[d])
+                    bad[uid] = bad[d]
                     break
 
     # ------------------------------------------------------------ reading cells and ranges
@@ -451,7 +712,7 @@ class Engine:
             return self.cell_value(rng.sheet, rng.r1, rng.c1)
         return self.materialize(rng)
 
-    # ------------------------------------------------------------ the interpreter
+    # ------------------------------------------------------------ the scalar interpreter
     def value_of(self, v):
         return self.deref(v) if type(v) is Range else v
 
@@ -464,11 +725,14 @@ class Engine:
 
     def eval(self, node):
         t = type(node)
-        if t is Ref:
+        if t is RelRef:
             sheet = node.sheet or self.sheet
             if sheet not in self.store:
                 return REF
-            return Range(sheet, node.r1, node.c1, node.r2, node.c2)
+            r1, c1, r2, c2 = node.at(self.row, self.col)
+            if r1 < 1 or c1 < 1 or r2 > MAX_ROW or c2 > MAX_COL:
+                return REF
+            return Range(sheet, r1, c1, r2, c2)
         if t is Const:
             return node.value
         if t is Binary:
@@ -483,6 +747,11 @@ class Engine:
             return acc
         if t is Func:
             return self.call(node)
+        if t is Ref:
+            sheet = node.sheet or self.sheet
+            if sheet not in self.store:
+                return REF
+            return Range(sheet, node.r1, node.c1, node.r2, node.c2)
         if t is Unary:
             v = self.operand(node.operand)
             if node.minus % 2:
@@ -553,10 +822,424 @@ class Engine:
             self.sheet = saved
             self.name_stack.discard(key)
 
+    # ------------------------------------------------------------ the vector interpreter
+    def compute_block(self, unit):
+        """Compute a block of one shape with NumPy, or cell by cell if that cannot be proven equal."""
+        sheet, c, r0, r1, shape, _ = unit
+        store = self.store[sheet]
+        self.sheet, self.row, self.col, self.array_mode = sheet, r0, c, False
+        self.vblock = (sheet, c, r0, r1)
+        try:
+            with np.errstate(all="ignore"):
+                out = self.vec_final(self.vec_eval(shape.tree), r1 - r0 + 1)
+        except (_Fallback, _NeedFirst):
+            for r in range(r0, r1 + 1):
+                if (r, c) not in store:
+                    self.compute_stacked((sheet, r, c))
+            return
+        for r, v in zip(range(r0, r1 + 1), out):
+            if (r, c) not in store:      # a cell computed earlier on demand keeps its value
+                store[(r, c)] = v
+        self.blocks_vectorized += 1
+        self.cells_vectorized += r1 - r0 + 1
 
-def evaluate(book):
+    def vec_final(self, v, n):
+        if type(v) is _VR:
+            if v.data.shape[1:] != (1, 1):
+                raise _Fallback
+            v = _V("num", v.data[:, 0, 0], None if v.blank is None else v.blank[:, 0, 0])
+        if v.kind == "str":
+            raise _Fallback
+        data = v.data
+        if not isinstance(data, np.ndarray) or data.ndim == 0:
+            data = np.full(n, data.item() if isinstance(data, np.ndarray) else data,
+                           dtype=bool if v.kind == "bool" else float)
+        elif data.shape[0] != n:
+            data = np.broadcast_to(data, (n,))
+        if v.kind == "num":
+            _finite(data)
+            return (data + 0.0).tolist()        # + 0.0: Excel never shows -0
+        return data.astype(bool).tolist()
+
+    def gather(self, sheet, c, ra, rb):
+        """Column c, rows ra..rb: (float array, blank mask or None); anything else than a number
+        or a blank (text, boolean, error) sends the block down the scalar path."""
+        if sheet not in self.store or ra < 1 or rb > MAX_ROW or c < 1 or c > MAX_COL:
+            raise _Fallback
+        store = self.store[sheet]
+        for fk in self.formula_keys_in(sheet, ra, c, rb, c):
+            if (fk[1], fk[2]) not in self.store[fk[0]]:
+                if fk[0] == self.vblock[0] and fk[2] == self.vblock[1] and self.vblock[2] <= fk[1] <= self.vblock[3]:
+                    raise _Fallback     # reads its own block (a dynamic reference)
+                self.ensure(*fk)
+        get = store.get
+        vals = [get((r, c)) for r in range(ra, rb + 1)]
+        types = set(map(type, vals))
+        if types == {float}:
+            return np.array(vals, dtype=float), None
+        if not types <= {float, type(None)}:
+            raise _Fallback
+        blank = np.array([v is None for v in vals])
+        return np.array([0.0 if v is None else v for v in vals], dtype=float), blank
+
+    def np_range(self, sheet, r1, c1, r2, c2):
+        """An absolute range as (values (h, w), blank mask or None), read once."""
+        key = (sheet, r1, c1, r2, c2)
+        got = self.np_ranges.get(key)
+        if got is None:
+            if sheet not in self.store or r1 < 1 or c1 < 1 or r2 > MAX_ROW or c2 > MAX_COL:
+                raise _Fallback
+            if (r2 - r1 + 1) * (c2 - c1 + 1) > MAX_CLIPPED_AREA:
+                raise _Fallback
+            cols = [self.gather(sheet, c, r1, r2) for c in range(c1, c2 + 1)]
+            data = np.stack([v for v, _ in cols], axis=1)
+            blank = None
+            if any(b is not None for _, b in cols):
+                blank = np.stack([b if b is not None else np.zeros(r2 - r1 + 1, bool) for _, b in cols], axis=1)
+            got = self.np_ranges[key] = (data, blank)
+        return got
+
+    def vec_eval(self, node):
+        t = type(node)
+        if t is RelRef or t is Ref:
+            return self.vec_ref(node)
+        if t is Const:
+            v = node.value
+            if type(v) is float:
+                return _V("num", v)
+            if type(v) is bool:
+                return _V("bool", v)
+            if type(v) is str:
+                return _V("str", v)
+            raise _Fallback
+        if t is Binary:
+            acc = self.vec_eval(node.operands[0])
+            for i, op in enumerate(node.ops):
+                acc = self.vec_binary(op, acc, self.vec_eval(node.operands[i + 1]))
+            return acc
+        if t is Unary:
+            v = self.vec_eval(node.operand)
+            if node.minus == 0:
+                return v
+            x = self.vec_scalar_num(v)
+            return _V("num", 0.0 - x if node.minus % 2 else x)
+        if t is Percent:
+            return _V("num", _finite(self.vec_scalar_num(self.vec_eval(node.operand)) / 100.0))
+        if t is Func:
+            return self.vec_call(node)
+        if t is Name:
+            scope = node.sheet or self.sheet
+            text = self.name_text(node.name, scope)
+            if text is None or (scope, node.name) in self.name_stack:
+                raise _Fallback
+            try:
+                tree = parse(text)
+            except FormulaError:
+                raise _Fallback
+            self.name_stack.add((scope, node.name))
+            try:
+                return self.vec_eval(tree)
+            finally:
+                self.name_stack.discard((scope, node.name))
+        raise _Fallback
+
+    def vec_scalar_num(self, v):
+        if type(v) is _VR:
+            if v.data.shape[1:] != (1, 1):
+                raise _Fallback
+            return v.data[:, 0, 0]
+        return _num(v)
+
+    def vec_ref(self, node):
+        sheet = node.sheet or self.sheet
+        _, c, r0, r1 = self.vblock
+        if type(node) is Ref:
+            a = b = (node.r1, node.c1, node.r2, node.c2)
+            m = (0, 0, 0, 0)
+        else:
+            a, b, m = node.at(r0, c), node.at(r1, c), node.m
+        h, w = a[2] - a[0] + 1, a[3] - a[1] + 1
+        if (b[2] - b[0] + 1, b[3] - b[1] + 1) != (h, w) or m[0] != m[2]:
+            raise _Fallback     # a range that grows down the block ($A$1:A5)
+        if m[0] == 0:           # the same cells for every row of the block
+            data, blank = self.np_range(sheet, a[0], a[1], a[2], a[3])
+            if h == 1 and w == 1:
+                return _V("num", float(data[0, 0]), None) if blank is None or not blank[0, 0] \
+                    else _V("num", 0.0, True)
+            return _VR(data[None], None if blank is None else blank[None])
+        n = r1 - r0 + 1
+        if h == 1 and w == 1:
+            data, blank = self.gather(sheet, a[1], a[0], a[0] + n - 1)
+            return _V("num", data, blank)
+        datas, blanks = [], []
+        for dr in range(h):
+            row_d, row_b = [], []
+            for cc in range(a[1], a[3] + 1):
+                d, bl = self.gather(sheet, cc, a[0] + dr, a[0] + dr + n - 1)
+                row_d.append(d)
+                row_b.append(bl if bl is not None else np.zeros(n, bool))
+            datas.append(np.stack(row_d, axis=1))
+            blanks.append(np.stack(row_b, axis=1))
+        data = np.stack(datas, axis=1)
+        blank = np.stack(blanks, axis=1)
+        return _VR(data, blank if blank.any() else None)
+
+    def vec_binary(self, op, a, b):
+        if op in ("+", "-", "*", "/", "^"):
+            if type(a) is _VR or type(b) is _VR:
+                x = a.data if type(a) is _VR else self._col(_num(a))
+                y = b.data if type(b) is _VR else self._col(_num(b))
+                if (type(a) is _VR and a.data.dtype != float) or (type(b) is _VR and b.data.dtype != float):
+                    raise _Fallback
+                return _VR(self._arith(op, x, y))
+            return _V("num", self._arith(op, _num(a), _num(b)))
+        if op == "&":
+            raise _Fallback
+        if type(a) is _VR or type(b) is _VR:
+            raise _Fallback
+        # comparisons: numbers (blank = 0) with numbers; a cell with "" (blank = "")
+        if a.kind == "str" or b.kind == "str":
+            if a.kind == "str" and b.kind == "str":
+                raise _Fallback
+            s, v = (a, b) if a.kind == "str" else (b, a)
+            if s.data != "" or op not in ("=", "<>") or v.kind != "num":
+                raise _Fallback
+            is_blank = v.blank if v.blank is not None else (
+                np.zeros(len(v.data), bool) if isinstance(v.data, np.ndarray) else False)
+            return _V("bool", is_blank if op == "=" else ~is_blank if isinstance(is_blank, np.ndarray)
+                      else not is_blank)
+        if a.kind != b.kind:
+            raise _Fallback     # booleans against numbers: Excel's type order, not their values
+        x, y = a.data, b.data
+        r = {"=": np.equal, "<>": np.not_equal, "<": np.less, ">": np.greater,
+             "<=": np.less_equal, ">=": np.greater_equal}[op](x, y)
+        return _V("bool", r if isinstance(r, np.ndarray) else bool(r))
+
+    @staticmethod
+    def _col(x):
+        return x[:, None, None] if isinstance(x, np.ndarray) else x
+
+    @staticmethod
+    def _arith(op, x, y):
+        if op == "+":
+            r = x + y
+        elif op == "-":
+            r = x - y
+        elif op == "*":
+            r = x * y
+        elif op == "/":
+            if np.any(np.equal(y, 0.0)):
+                raise _Fallback
+            r = x / y
+        else:
+            if np.any(np.equal(x, 0.0) & np.less_equal(y, 0.0)):
+                raise _Fallback       # 0^0 is #NUM!, 0^-1 is #DIV/0!
+            r = np.power(x, y)
+        if not isinstance(r, np.ndarray):
+            r = float(r)
+        return _finite(r)
+
+    def vec_call(self, node):
+        name, args = node.name, node.args
+        n = self.vblock[3] - self.vblock[2] + 1
+        if name in ("SQRT", "EXP", "LN", "ABS", "LOG10") and len(args) == 1:
+            x = self.vec_scalar_num(self.vec_eval(args[0]))
+            f = {"SQRT": np.sqrt, "EXP": np.exp, "LN": np.log, "ABS": np.abs, "LOG10": np.log10}[name]
+            r = f(x)
+            return _V("num", _finite(r if isinstance(r, np.ndarray) else float(r)))
+        if name == "IF" and len(args) in (2, 3):
+            cond = self.vec_eval(args[0])
+            if type(cond) is not _V or cond.kind == "str":
+                raise _Fallback
+            cond = cond.data != 0 if cond.kind == "num" else cond.data
+            yes = _V("num", 0.0) if type(args[1]) is Missing else self.vec_eval(args[1])
+            no = (_V("bool", False) if len(args) == 2 else
+                  _V("num", 0.0) if type(args[2]) is Missing else self.vec_eval(args[2]))
+            if type(yes) is not _V or type(no) is not _V or yes.kind != no.kind or yes.kind == "str":
+                raise _Fallback
+            return _V(yes.kind, np.where(cond, yes.data, no.data))
+        if name == "SUMPRODUCT" and args:
+            vals = [self.vec_eval(a) for a in args]
+            datas = []
+            for v in vals:
+                if type(v) is _VR:
+                    if v.data.dtype != float:
+                        raise _Fallback
+                    datas.append(v.data)
+                else:
+                    if v.kind != "num":
+                        raise _Fallback
+                    datas.append(np.broadcast_to(np.asarray(v.data, float).reshape(-1, 1, 1), (n, 1, 1))
+                                 if isinstance(v.data, np.ndarray) else np.full((1, 1, 1), v.data))
+            if len({d.shape[1:] for d in datas}) != 1:
+                raise _Fallback      # different shapes: #VALUE!
+            prod = datas[0]
+            for d in datas[1:]:
+                prod = prod * d
+            return _V("num", self._sequential_sum(prod, n))
+        if name == "SUM" and args:
+            total = None
+            for a in args:
+                if type(a) is Missing:
+                    continue
+                v = self.vec_eval(a)
+                part = self._sequential_sum(v.data, n) if type(v) is _VR else _num(v)
+                if type(v) is _V and v.blank is not None:
+                    raise _Fallback   # a blank typed as an argument: not worth the special case
+                total = part if total is None else total + part
+            return _V("num", _finite(0.0 if total is None else total))
+        if name in ("MAX", "MIN") and args:
+            parts = []
+            for a in args:
+                v = self.vec_eval(a)
+                if type(v) is _VR:
+                    if v.blank is not None:
+                        raise _Fallback
+                    d = v.data.reshape(v.data.shape[0], -1)
+                    parts.append((d.max if name == "MAX" else d.min)(axis=1))
+                else:
+                    if v.kind != "num" or v.blank is not None:
+                        raise _Fallback
+                    parts.append(v.data)
+            f = np.maximum if name == "MAX" else np.minimum
+            r = parts[0]
+            for p in parts[1:]:
+                r = f(r, p)
+            return _V("num", r)
+        if name == "MMULT" and len(args) == 2:
+            a, b = self.vec_eval(args[0]), self.vec_eval(args[1])
+            if type(a) is not _VR or type(b) is not _VR or a.blank is not None or b.blank is not None:
+                raise _Fallback       # blanks in MMULT are #VALUE!
+            if a.data.shape[1] != 1 or b.data.shape[2] != 1 or a.data.shape[2] != b.data.shape[1]:
+                raise _Fallback
+            k = a.data.shape[2]
+            total = 0.0
+            for j in range(k):        # in order, as the cell-by-cell MMULT adds
+                total = total + a.data[:, 0, j] * b.data[:, j, 0]
+            return _V("num", _finite(total))
+        if name == "INDEX" and len(args) in (2, 3):
+            return self.vec_index(args)
+        if name == "MATCH" and len(args) in (2, 3):
+            return self.vec_match(args)
+        if name == "ROW" and not args:
+            return _V("num", np.arange(self.vblock[2], self.vblock[3] + 1, dtype=float))
+        if name == "COLUMN" and not args:
+            return _V("num", float(self.vblock[1]))
+        raise _Fallback
+
+    @staticmethod
+    def _sequential_sum(data, n):
+        """Sum each cell's block left to right, row by row, as SUM and SUMPRODUCT add."""
+        flat = data.reshape(data.shape[0], -1)
+        total = np.zeros(flat.shape[0])
+        for j in range(flat.shape[1]):
+            total = total + flat[:, j]
+        return _finite(total)
+
+    def _abs_range(self, node):
+        """A reference argument that is the same for every cell: (sheet, r1, c1, r2, c2)."""
+        if type(node) is Name:
+            scope = node.sheet or self.sheet
+            text = self.name_text(node.name, scope)
+            try:
+                node = parse(text) if text is not None else None
+            except FormulaError:
+                node = None
+            if type(node) is not Ref:
+                raise _Fallback
+            return (node.sheet or scope, node.r1, node.c1, node.r2, node.c2)
+        if type(node) is Ref or (type(node) is RelRef and node.m == (0, 0, 0, 0)):
+            return (node.sheet or self.sheet, node.r1, node.c1, node.r2, node.c2)
+        raise _Fallback
+
+    def _index_arg(self, node, n):
+        """An INDEX/MATCH position per cell as an int array (or int); 0 stays 0."""
+        x = self.vec_scalar_num(self.vec_eval(node))
+        x = np.asarray(x, float)
+        if not np.isfinite(x).all() or (x < 0).any():
+            raise _Fallback
+        return np.floor(x).astype(np.int64)
+
+    def vec_index(self, args):
+        sheet, r1, c1, r2, c2 = self._abs_range(args[0])
+        data, blank = self.np_range(sheet, r1, c1, r2, c2)
+        h, w = data.shape
+        n = self.vblock[3] - self.vblock[2] + 1
+        if type(args[1]) is Missing:
+            raise _Fallback
+        ri = self._index_arg(args[1], n)
+        ci = None if len(args) == 2 or type(args[2]) is Missing else self._index_arg(args[2], n)
+        if ci is None:
+            if h == 1 and w > 1:
+                ri, ci = np.ones_like(ri), ri
+            elif w == 1:
+                ci = np.ones_like(ri)
+            else:
+                raise _Fallback
+        if (ri > h).any() or (ci > w).any():
+            raise _Fallback          # #REF!
+        ri, ci = np.broadcast_arrays(ri, ci)
+        if ri.ndim == 0 and ci.ndim == 0:
+            raise _Fallback
+        if (ci == 0).all() and (ri > 0).all():          # INDEX(block, row, 0): whole rows
+            d = data[ri - 1][:, None, :]
+            b = None if blank is None else blank[ri - 1][:, None, :]
+            return _VR(d, b if b is not None and b.any() else None)
+        if (ri == 0).all() and (ci > 0).all():          # INDEX(block, 0, col): whole columns
+            d = data[:, ci - 1].T[:, :, None]
+            b = None if blank is None else blank[:, ci - 1].T[:, :, None]
+            return _VR(d, b if b is not None and b.any() else None)
+        if (ri == 0).any() or (ci == 0).any():
+            raise _Fallback
+        d = data[ri - 1, ci - 1]
+        b = None if blank is None else blank[ri - 1, ci - 1]
+        return _V("num", d, b if b is not None and b.any() else None)
+
+    def vec_match(self, args):
+        n = self.vblock[3] - self.vblock[2] + 1
+        look = self.vec_eval(args[0])
+        if type(look) is not _V or look.kind != "num" or look.blank is not None:
+            raise _Fallback
+        sheet, r1, c1, r2, c2 = self._abs_range(args[1])
+        data, blank = self.np_range(sheet, r1, c1, r2, c2)
+        if (data.shape[0] != 1 and data.shape[1] != 1) or blank is not None:
+            raise _Fallback
+        vals = data.ravel()
+        mt = 1.0
+        if len(args) == 3 and type(args[2]) is not Missing:
+            m = self.vec_eval(args[2])
+            if type(m) is not _V or m.kind != "num" or isinstance(m.data, np.ndarray):
+                raise _Fallback
+            mt = m.data
+        x = np.asarray(look.data, float)
+        if mt == 0:
+            first = {}
+            for i, v in enumerate(vals.tolist()):
+                first.setdefault(v, i + 1)
+            pos = np.array([first.get(v, 0) for v in np.atleast_1d(x).tolist()], dtype=float)
+        elif mt > 0:
+            if len(vals) > 1 and (np.diff(vals) < 0).any():
+                raise _Fallback      # unsorted: Excel's binary search, cell by cell
+            pos = np.searchsorted(vals, np.atleast_1d(x), side="right").astype(float)
+        else:
+            raise _Fallback
+        if (pos == 0).any():
+            raise _Fallback          # #N/A somewhere
+        return _V("num", pos if pos.shape[0] == n else float(pos[0]))
+
+
+def _neg(v):
+    x = to_number(v)
+    return x if type(x) is ExcelError else 0.0 - x
+
+
+def _percent(v):
+    return arith("/", v, 100.0)
+
+
+def evaluate(book, vectorize=True):
     """Run an Engine over a Book; returns the finished engine."""
-    return Engine(book).run()
+    return Engine(book, vectorize=vectorize).run()
 
 
 def evaluate_text(text, book=None, sheet=None):

@@ -204,9 +204,9 @@ def _ref_node(m):
             if m.group("cell2") is None and m.group("cell1")[0] != "$":
                 return Name(m.group("cell1").upper(), sheet)
             raise FormulaError(f"reference outside Excel's grid: {m.group(0)!r}")
-        r1, r2 = sorted((a[0], b[0]))
-        c1, c2 = sorted((a[1], b[1]))
-        return Ref(sheet, r1, c1, r2, c2, (a[2], a[3], b[2], b[3]))
+        (r1, ra1), (r2, ra2) = sorted(((a[0], a[2]), (b[0], b[2])))
+        (c1, ca1), (c2, ca2) = sorted(((a[1], a[3]), (b[1], b[3])))
+        return Ref(sheet, r1, c1, r2, c2, (ra1, ca1, ra2, ca2))
     if m.group("cols"):
         x, y = m.group("cols").split(":")
         c1, c2 = sorted((col_number(x.lstrip("$")), col_number(y.lstrip("$"))))
