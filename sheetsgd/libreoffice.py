@@ -122,22 +122,29 @@ _PIVOT_LINK = re.compile(rb'<Relationship\b[^>]*\bType="[^"]*/pivotTable"[^>]*/>
 
 
 def without_pivot_tables(path, out_path):
-    """Copy of the workbook whose sheets no longer link their pivot tables; True if any was unlinked.
+    """Copy `path` to `out_path` with its sheets' pivot-table links removed; False (no copy) if it has none.
 
     LibreOffice refreshes pivot tables on load and lays them out its own way (other headers, one
     more column), overwriting the cells beside them: in the lecture's collab_filter.xlsx that wipes
     the factor formulas at movielens_emb!C4:G18. Excel shows a pivot table's stored cells until a
     refresh, so unlinked, its cells stay the constants Excel shows, and the formulas stay formulas.
     """
-    changed = False
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out_path, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            data = src.read(info)
-            if info.filename.startswith("xl/worksheets/_rels/") and info.filename.endswith(".rels"):
-                data, n = _PIVOT_LINK.subn(b"", data)
-                changed = changed or n > 0
-            dst.writestr(info, data)
-    return changed
+    def is_sheet_rels(name):
+        return name.startswith("xl/worksheets/_rels/") and name.endswith(".rels")
+
+    with zipfile.ZipFile(path) as src:
+        links = [i for i in src.infolist() if is_sheet_rels(i.filename) and i.file_size < 10_000_000
+                 and _PIVOT_LINK.search(src.read(i))]
+        if not links:
+            return False
+        with zipfile.ZipFile(out_path, "w", zipfile.ZIP_DEFLATED) as dst:
+            for info in src.infolist():
+                if info in links:
+                    dst.writestr(info, _PIVOT_LINK.sub(b"", src.read(info)))
+                else:   # streamed: a large sheet is never held in memory whole
+                    with src.open(info) as fin, dst.open(info, "w") as fout:
+                        shutil.copyfileobj(fin, fout, 1 << 20)
+    return True
 
 
 def recalculate(path, out_dir=None, timeout=DEFAULT_TIMEOUT):
@@ -156,7 +163,7 @@ def recalculate(path, out_dir=None, timeout=DEFAULT_TIMEOUT):
     target = out_dir / f"{path.stem}.libreoffice.xlsx"
     with tempfile.TemporaryDirectory(prefix=".sheetsgd-lo-", dir=out_dir) as work:
         source = path
-        if path.is_file() and zipfile.is_zipfile(path):
+        if zipfile.is_zipfile(path):
             unlinked = Path(work) / "in" / path.name
             unlinked.parent.mkdir()
             if without_pivot_tables(path, unlinked):
@@ -186,7 +193,7 @@ def libreoffice_values(path, timeout=DEFAULT_TIMEOUT):
 
 # ---------------------------------------------------------------- our evaluator vs LibreOffice
 
-# Values agree when |a - b| <= RELATIVE * max(|a|, |b|) + ABSOLUTE. LibreOffice's 15 significant
+# Values agree when |a - b| <= RELATIVE * max(|a|, |b|) or |a - b| <= ABSOLUTE. LibreOffice's 15 significant
 # digits alone make ~5e-15 relative; the absolute floor covers results that cancel to ~0
 # (a gradient at the optimum), where relative differences mean nothing.
 RELATIVE = 1e-12
@@ -276,22 +283,32 @@ def compare(path, relative=RELATIVE, absolute=ABSOLUTE, timeout=DEFAULT_TIMEOUT,
     except ImportError:
         pass
     uncheckable = set(evaluation.uncheckable)
-    for key in sorted(theirs, key=lambda k: (list(book.sheets).index(k[0]) if k[0] in book.sheets else -1, k[1])):
-        if key in uncheckable or key not in evaluation.values:
+    order = {name: i for i, name in enumerate(book.sheets)}
+    for key in sorted(set(theirs) | set(evaluation.values), key=lambda k: (order.get(k[0], -1), k[1])):
+        if key in uncheckable:
             report.uncheckable += 1
             continue
-        ours, lo = evaluation.values[key], theirs[key]
+        # A formula cell only one side has (LibreOffice dropped it, or our reader missed it) is a mismatch.
+        ours, lo = evaluation.values.get(key, MISSING), theirs.get(key, MISSING)
         report.cells += 1
-        d = difference(ours, lo)
+        d = math.inf if MISSING in (ours, lo) else difference(ours, lo)
         if d:
             report.relative[key] = d
         if d != math.inf and d > report.max_relative and _as_number(ours) is not None:
             report.max_relative, report.max_cell = d, key
-        if agree(ours, lo, relative, absolute):
+        if d != math.inf and agree(ours, lo, relative, absolute):
             report.matched += 1
         else:
             report.mismatches.append((key[0], key[1], ours, lo))
     return report
+
+
+class _Missing:
+    def __repr__(self):
+        return "(no formula)"
+
+
+MISSING = _Missing()
 
 
 # ---------------------------------------------------------------- previews

@@ -11,6 +11,8 @@ Two checks, both from the formula text and the cells it points at (nothing is ev
   - SUMXMY2 / SUMX2MY2 / SUMX2PY2 whose two ranges pair a blank (or text) with a value;
   - any function outside PORTABLE, the functions all three programs have and compute alike.
 """
+import re
+
 from openpyxl.formula import Tokenizer
 
 from .errors import SheetsgdError
@@ -74,8 +76,21 @@ def lint_book(book):
     return warnings
 
 
+# Fast path for the common case (a workbook has 10^5 formulas; tokenizing each costs ~40 us):
+# names followed by "(", outside "text" literals and 'quoted sheet names'.
+_QUOTED = re.compile(r'"[^"]*"|\'[^\']*\'')
+_CALLED = re.compile(r'([A-Za-z_][A-Za-z0-9_.]*)\s*\(')
+
+
+def _surely_portable(formula):
+    names = {function_name(n) for n in _CALLED.findall(_QUOTED.sub("", formula))}
+    return names <= PORTABLE and names.isdisjoint(PAIRWISE)
+
+
 def lint_formula(book, sheet_name, formula):
     """Warnings (text) for one formula written on `sheet_name`."""
+    if _surely_portable(formula):
+        return []
     try:
         tokens = [t for t in Tokenizer(formula).items if t.type != "WHITE-SPACE"]
     except Exception as e:  # openpyxl's tokenizer raises plain exceptions on malformed text

@@ -52,7 +52,7 @@ def test_other_lecture_workbooks_are_portable(reference, name):
 @pytest.mark.parametrize("name, kwargs", [
     ("collab", dict(factors=5, seed=42, solve=True)),
     ("collab", dict(factors=3, seed=7, solve=False)),
-    ("graddesc", dict(rows=29, seed=42)),
+    ("graddesc", dict(rows=12, seed=3, epochs=4)),   # the default build is linted in test_libreoffice.py
 ])
 def test_our_workbooks_are_silent(tmp_path, name, kwargs):
     try:
