@@ -162,3 +162,20 @@ def test_warnings_are_in_sheet_row_column_order():
     book = _book({"B2": ("=LET(x,1,x)", 0.0), "A3": ("=LET(x,1,x)", 0.0), "C1": ("=LET(x,1,x)", 0.0)},
                  other={"A1": ("=XLOOKUP(1,A2:A3,A2:A3)", 0.0)})
     assert _flagged(book) == [("s", "C1"), ("s", "B2"), ("s", "A3"), ("other", "A1")]
+
+
+def test_our_movielens_workbook_is_silent(tmp_path):
+    try:
+        ml = importlib.import_module("sheetsgd.sheets.movielens")
+    except ModuleNotFoundError as e:
+        if e.name != "sheetsgd.sheets.movielens":
+            raise
+        pytest.skip("sheetsgd.sheets.movielens has not landed yet")
+    from sheetsgd.formula.reader import read_book
+    # 200 ratings of 20 users x 15 movies, each pair once: enough for every sheet of the workbook.
+    pairs = [(u, m) for u in range(1, 21) for m in range(1, 16) if (u + m) % 3]
+    data = tmp_path / "u.data"
+    data.write_text("".join(f"{u}\t{m}\t{1 + (u * m) % 5}\t88{i:07d}\n" for i, (u, m) in enumerate(pairs)))
+    out = tmp_path / "movielens.xlsx"
+    ml.make(data, out, factors=3, epochs=1, bs=16)
+    assert lint_book(read_book(out)) == []
