@@ -1,0 +1,309 @@
+"""`sheetsgd check` and `sheetsgd eval`: recompute a workbook's formulas, compare with the file.
+
+A workbook file keeps, next to each formula, the value the program that saved it computed
+(the cached value). check_workbook reads the file (formula/reader.py), computes every
+formula with the NumPy evaluator (sheetsgd.formula.evaluate_book) and compares, cell by cell:
+
+    numbers   match when |a - b| <= tolerance * max(|a|, |b|), or |a - b| <= 1e-15
+              (the absolute floor, so that 1e-17 and 0 still match at 0);
+    text, TRUE/FALSE and errors (#N/A, #DIV/0!, ...) match only when equal.
+
+A formula cell saved without a value (an empty <v/>, as openpyxl writes) is counted apart as
+"no cached value"; a volatile cell (RAND, RANDBETWEEN, NOW...) or one using a function the
+evaluator lacks is "not checkable", with the reason. Exit codes: 0 every checkable cell
+matches, 1 any mismatch, 2 a file cannot be read.
+"""
+import math
+import numbers
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+from .errors import SheetsgdError
+from .formula.book import Cell
+from .formula.reader import COL_LETTERS, cell_name, parse_cell, read_book
+from .formula.values import ExcelError
+
+ABS_FLOOR = 1e-15            # numbers this close match whatever their size
+PROGRESS_CELLS = 100_000     # above this many formula cells, say what is happening on stderr
+
+
+# ------------------------------------------------------------------------- compare
+
+def plain(v):
+    """An evaluator's value as a values.py value: NumPy scalars to bool/float, ints to float."""
+    if v is None or isinstance(v, (str, ExcelError)):
+        return v
+    if isinstance(v, bool) or type(v).__name__ == "bool_":
+        return bool(v)
+    if isinstance(v, numbers.Number):
+        return float(v)
+    return v
+
+
+def compare(cached, computed, tolerance):
+    """(match, relative difference or None when not numbers) of a cached and a computed value."""
+    computed = plain(computed)
+    if computed is None:
+        computed = 0.0          # a formula never shows a blank: =A1 of an empty A1 is 0
+    if isinstance(cached, bool) or isinstance(computed, bool):
+        return type(cached) is type(computed) and cached == computed, None
+    if isinstance(cached, float) and isinstance(computed, float):
+        if not (math.isfinite(cached) and math.isfinite(computed)):
+            return cached == computed, None
+        diff = abs(cached - computed)
+        scale = max(abs(cached), abs(computed))
+        rel = diff / scale if scale else 0.0
+        return diff <= tolerance * scale or diff <= ABS_FLOOR, rel
+    return type(cached) is type(computed) and cached == computed, None
+
+
+# -------------------------------------------------------------------------- report
+
+@dataclass
+class Mismatch:
+    cell: str                 # "A1"
+    cached: object
+    computed: object
+    rel: Optional[float]
+
+
+@dataclass
+class SheetReport:
+    name: str
+    formulas: int = 0
+    matched: int = 0
+    max_rel: float = 0.0
+    no_cached: int = 0
+    uncheckable: Counter = field(default_factory=Counter)   # reason -> cells
+    mismatched: int = 0
+    mismatches: List[Mismatch] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    path: str
+    tolerance: float
+    sheets: List[SheetReport] = field(default_factory=list)
+    lint: Optional[list] = None        # [(sheet, "A1", why)], None when lint.py is absent
+    read_s: float = 0.0
+    eval_s: float = 0.0
+
+    def total(self, attr):
+        return sum(getattr(s, attr) for s in self.sheets)
+
+    @property
+    def ok(self):
+        return self.total("mismatched") == 0
+
+
+def check_workbook(path, tolerance=1e-12, show=None, progress=None):
+    """Read, evaluate and compare one workbook; a Report per sheet (see the module docstring).
+
+    show: keep at most this many mismatching cells per sheet (None: all).
+    progress: optional callable(str) for long work (more than ~100k cells).
+    """
+    from .formula import evaluate_book
+
+    t0 = time.perf_counter()
+    book = read_book(path, progress=progress)
+    read_s = time.perf_counter() - t0
+    n_formulas = sum(1 for s in book.sheets.values() for c in s.cells.values()
+                     if c.formula is not None or c.array_master is not None)
+    if progress is not None and n_formulas > PROGRESS_CELLS:
+        progress(f"evaluating {n_formulas:,} formula cells...")
+    t0 = time.perf_counter()
+    evaluation = evaluate_book(book)
+    eval_s = time.perf_counter() - t0
+
+    report = Report(path=str(path), tolerance=tolerance, read_s=read_s, eval_s=eval_s)
+    values, uncheckable = evaluation.values, evaluation.uncheckable
+    for name, sheet in book.sheets.items():
+        rep = SheetReport(name)
+        for (r, c) in sorted(sheet.cells):
+            cell = sheet.cells[(r, c)]
+            if cell.formula is None and cell.array_master is None:
+                continue
+            rep.formulas += 1
+            key = (name, f"{COL_LETTERS[c]}{r}")
+            if key in uncheckable:
+                rep.uncheckable[uncheckable[key]] += 1
+            elif cell.value is None:
+                rep.no_cached += 1
+            elif key not in values:
+                rep.uncheckable["not computed by the evaluator"] += 1
+            else:
+                match, rel = compare(cell.value, values[key], tolerance)
+                if rel is not None:
+                    rep.max_rel = max(rep.max_rel, rel)
+                if match:
+                    rep.matched += 1
+                else:
+                    rep.mismatched += 1
+                    if show is None or len(rep.mismatches) < show:
+                        rep.mismatches.append(Mismatch(key[1], cell.value, plain(values[key]), rel))
+        report.sheets.append(rep)
+    report.lint = _lint(book)
+    return report
+
+
+def _lint(book):
+    """The portability lint's warnings, when sheetsgd/lint.py is there (it is optional here)."""
+    try:
+        from .lint import lint_book
+    except ImportError:
+        return None
+    return lint_book(book)
+
+
+# ---------------------------------------------------------------------- formatting
+
+def show_value(v):
+    """A value as a person reads it, numbers at full precision (repr: round-trips exactly)."""
+    v = plain(v)
+    if v is None:
+        return "(blank)"
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, float):
+        return repr(v)
+    if isinstance(v, str):
+        return '"' + v.replace('"', '""') + '"'
+    return str(v)
+
+
+def sheet_ref(sheet, cell):
+    """dotprod!V41, 'my sheet'!B2 (quoted as Excel would)."""
+    plain_name = sheet.replace("_", "").replace(".", "").isalnum() and not sheet[:1].isdigit()
+    return f"{sheet}!{cell}" if plain_name else "'" + sheet.replace("'", "''") + f"'!{cell}"
+
+
+def format_report(report, show=10):
+    """The report as lines of text: a table per sheet, then what could not be checked."""
+    lines = [f"{report.path}  (read {report.read_s:.2f} s, evaluated {report.eval_s:.2f} s)"]
+    head = ("sheet", "formulas", "matched", "max rel diff", "no cached value", "not checkable", "mismatched")
+    rows = []
+    for s in report.sheets:
+        rows.append((s.name, s.formulas, s.matched, s.max_rel if s.matched + s.mismatched else None,
+                     s.no_cached, sum(s.uncheckable.values()), s.mismatched))
+    checked = [s for s in report.sheets if s.matched + s.mismatched]
+    rows.append(("total", report.total("formulas"), report.total("matched"),
+                 max((s.max_rel for s in checked), default=None), report.total("no_cached"),
+                 sum(sum(s.uncheckable.values()) for s in report.sheets), report.total("mismatched")))
+    cells = [[str(x) if not isinstance(x, float) and x is not None else
+              ("-" if x is None else f"{x:.1e}") for x in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(head)]
+    fmt = lambda row: "  " + "  ".join(x.ljust(w) if i == 0 else x.rjust(w)  # noqa: E731
+                                       for i, (x, w) in enumerate(zip(row, widths)))
+    lines.append(fmt(head))
+    for row in cells[:-1]:
+        lines.append(fmt(row))
+    if len(report.sheets) > 1:
+        lines.append(fmt(cells[-1]))
+
+    for s in report.sheets:
+        if s.uncheckable:
+            why = ", ".join(f"{reason} x {n}" for reason, n in s.uncheckable.most_common())
+            lines.append(f"  not checkable on {s.name}: {why}")
+    n_bad = report.total("mismatched")
+    if n_bad:
+        listed = [(s.name, m) for s in report.sheets for m in s.mismatches][:show]
+        lines.append(f"  MISMATCH: {n_bad} cell{'s' * (n_bad != 1)} differ from the file"
+                     + (f" (first {len(listed)}):" if listed and len(listed) < n_bad else ":"))
+        for sheet, m in listed:
+            rel = f"  rel diff {m.rel:.1e}" if m.rel is not None else ""
+            lines.append(f"    {sheet_ref(sheet, m.cell)}: file {show_value(m.cached)}, "
+                         f"computed {show_value(m.computed)}{rel}")
+    else:
+        n_ok = report.total("matched")
+        lines.append(f"  OK: all {n_ok:,} checked formula cells match the file "
+                     f"(relative tolerance {report.tolerance:g}, absolute floor {ABS_FLOOR:g})")
+    for sheet, cell, why in report.lint or []:
+        lines.append(f"{report.path}: {sheet_ref(sheet, cell)}: {why}")
+    return lines
+
+
+def _stderr(echo):
+    def say(message):
+        try:
+            echo(message, err=True)
+        except TypeError:               # an echo without err=: print to stderr ourselves
+            print(message, file=sys.stderr)
+    return say
+
+
+def run(files, tolerance=1e-12, show=10, echo=print):
+    """`sheetsgd check FILES...`: 0 all match, 1 any mismatch, 2 any file unreadable.
+
+    An unreadable file is one line on stderr; the other files are still checked.
+    """
+    say = _stderr(echo)
+    worst = 0
+    for path in files:
+        try:
+            report = check_workbook(path, tolerance=tolerance, show=show,
+                                    progress=lambda m, p=path: say(f"{p}: {m}"))
+        except SheetsgdError as e:
+            if len(files) == 1:
+                raise
+            say(f"sheetsgd: error: {e}")
+            worst = 2
+            continue
+        for line in format_report(report, show=show):
+            echo(line)
+        if not report.ok:
+            worst = max(worst, 1)
+    return worst
+
+
+# ---------------------------------------------------------------------------- eval
+
+def parse_ref(text):
+    """"dotprod!V41" -> ("dotprod", 41, 22); "'my sheet'!$B$2" -> ("my sheet", 2, 2);
+    "B2" -> (None, 2, 2). A bad reference is a SheetsgdError naming it."""
+    sheet, bang, cell = text.strip().rpartition("!")
+    if bang:
+        if len(sheet) >= 2 and sheet[0] == sheet[-1] == "'":
+            sheet = sheet[1:-1].replace("''", "'")
+        if not sheet:
+            raise SheetsgdError(f"{text!r}: no sheet name before '!'; use SHEET!A1, e.g. dotprod!V41")
+    else:
+        sheet = None
+    try:
+        row, col = parse_cell(cell.strip())
+    except ValueError as e:
+        raise SheetsgdError(f"{text!r}: {e}; use SHEET!A1, e.g. dotprod!V41 or 'my sheet'!B2") from None
+    return sheet, row, col
+
+
+def run_eval(file, cells, echo=print):
+    """`sheetsgd eval FILE SHEET!A1...`: print each cell's computed value at full precision."""
+    from .formula import evaluate_book
+
+    wanted = [(text, *parse_ref(text)) for text in cells]          # bad syntax fails before any work
+    book = read_book(file, progress=lambda m: _stderr(echo)(f"{file}: {m}"))
+    by_lower = {name.lower(): name for name in book.sheets}
+    first = next(iter(book.sheets), None)
+    resolved = []
+    for text, sheet, row, col in wanted:
+        name = first if sheet is None else by_lower.get(sheet.lower())
+        if name is None:
+            raise SheetsgdError(f"{text!r}: {file} has no sheet named {sheet!r} "
+                                f"(its sheets: {', '.join(book.sheets) or 'none'})")
+        resolved.append((name, row, col))
+    evaluation = evaluate_book(book)
+    for name, row, col in resolved:
+        a1 = cell_name(row, col)
+        cell = book.sheets[name].cells.get((row, col), Cell())
+        key = (name, a1)
+        if key in evaluation.values:
+            value = evaluation.values[key]
+        else:
+            value = cell.value               # a constant (or blank): nothing to compute
+        line = f"{sheet_ref(name, a1)} = {show_value(value)}"
+        if key in evaluation.uncheckable:
+            line += f"  ({evaluation.uncheckable[key]}; the file has {show_value(cell.value)})"
+        echo(line)
+    return 0
