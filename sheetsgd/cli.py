@@ -47,7 +47,9 @@ def cli():
               help="graddesc: epochs laid out on each optimizer sheet  [default: the module's]")
 @click.option("--rows", type=click.IntRange(2, 10000), default=29, show_default=True,
               help="graddesc: data points (x drawn from 1..100), one SGD step each per epoch.")
-def build(out_dir, only, seed, factors, no_solve, epochs, rows):
+@click.option("--lr", "lrs", multiple=True, metavar="SHEET=LR",
+              help="graddesc: a sheet's learning rate, e.g. --lr adam=10 (repeatable; too large diverges).")
+def build(out_dir, only, seed, factors, no_solve, epochs, rows, lrs):
     """Build the lecture's workbooks with live formulas and cached values.
 
     \b
@@ -64,6 +66,9 @@ def build(out_dir, only, seed, factors, no_solve, epochs, rows):
       sheetsgd build --only collab --factors 3 --seed 1 --out /tmp/wb
       sheetsgd build --only graddesc --epochs 50 --rows 40
     """
+    if only in ("graddesc", "all"):
+        from .sheets import graddesc
+        graddesc_options = graddesc.cli_options(rows=rows, seed=seed, epochs=epochs, lr=lrs)  # check first
     out_dir.mkdir(parents=True, exist_ok=True)
     if only in ("collab", "all"):
         from .sheets import collab
@@ -71,10 +76,8 @@ def build(out_dir, only, seed, factors, no_solve, epochs, rows):
         summary = collab.build(path, factors=factors, seed=seed, solve=not no_solve)
         click.echo(f"wrote {path}" + (f"  ({summary})" if summary else ""))
     if only in ("graddesc", "all"):
-        from .sheets import graddesc
         path = out_dir / "graddesc.xlsx"
-        kwargs = {} if epochs is None else {"epochs": epochs}
-        summary = graddesc.build(path, rows=rows, seed=seed, **kwargs)
+        summary = graddesc.build(path, **graddesc_options)
         click.echo(f"wrote {path}" + (f"  ({summary})" if summary else ""))
 
 

@@ -57,8 +57,13 @@ def cell(v):
 
 
 def sq(v):
-    """v^2 (Python's ** raises on overflow; Excel gives #NUM!, so multiply)."""
-    return v * v
+    """v^2 as the spreadsheet's ^ computes it: pow(v, 2), which is not always v*v to the last bit
+    (glibc's pow, used by LibreOffice and our evaluator, can be 1 ulp off the exact square, and
+    the finite differences amplify that ulp ~1000x). Overflow is #NUM!, not an exception."""
+    try:
+        return math.pow(v, 2.0)
+    except OverflowError:
+        return NUM
 
 
 def sqrt(v):
@@ -83,9 +88,13 @@ def excel_if(cond, then, other):
 
 
 def rmse(err2):
-    """SQRT(AVERAGE(err^2 column)): the root of the mean squared error over one epoch's steps."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        return sqrt(cell(np.mean(np.asarray(err2, dtype=float))))
+    """SQRT(AVERAGE(err^2 column)): the root of the mean squared error over one epoch's steps.
+    Summed left to right, as a spreadsheet's AVERAGE does (NumPy's pairwise sum differs in the
+    last bit)."""
+    total = 0.0
+    for v in err2:
+        total += v
+    return sqrt(cell(total / len(err2)))
 
 
 # -- the data sheet ------------------------------------------------------------------------------
@@ -214,7 +223,11 @@ class Run:
 
     @property
     def diverged_at(self):
-        """The first epoch (1-based) whose RMSE is #NUM!, or None."""
+        """The first epoch (1-based) whose RMSE is #NUM! (the numbers overflowed), or None.
+
+        Only plain SGD and momentum can overflow: Adam's and RMSProp's steps are divided by the
+        RMS of the gradients, so a too-large lr makes them bounce far from the answer (a large
+        RMSE) but never overflow."""
         bad = np.flatnonzero(np.isnan(self.epochs["rmse"]))
         return int(bad[0]) + 1 if bad.size else None
 
@@ -234,6 +247,8 @@ def check_hyper(optimizer, hyper):
 def run(optimizer, x, y, epochs, hyper=None, start=None):
     """Run `epochs` passes over (x, y), one step per point, each epoch starting where the last ended.
 
+    start: {"a", "b", "m", "v"} (defaults START), or per weight "m_b", "m_a", "v_b", "v_a".
+
     The state carried from one epoch to the next is everything the last row holds: a, b,
     the averages m and v, and (adam_ann) the learning rate after annealing.
     """
@@ -242,8 +257,8 @@ def run(optimizer, x, y, epochs, hyper=None, start=None):
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     b, a = float(s["b"]), float(s["a"])
-    m_b = m_a = float(s["m"])
-    v_b = v_a = float(s["v"])
+    m_b, m_a = float(s.get("m_b", s["m"])), float(s.get("m_a", s["m"]))   # one start value for both,
+    v_b, v_a = float(s.get("v_b", s["v"])), float(s.get("v_a", s["v"]))   # or each its own
     lr = h["lr"]
     best = None   # the smallest gradient norm so far; the first epoch's own norm to begin with
     cols = {k: [] for k in ROW_COLUMNS[optimizer] + ("x", "y", "b", "a", "lr")}

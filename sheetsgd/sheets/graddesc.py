@@ -97,8 +97,8 @@ NOTES = {
     "basic": [
         "Columns as in the lecture: the finite differences (bump 0.01) estimate the gradients; the step uses the "
         "analytic ones. Estimates are high by exactly 0.01 (de/db) and 0.01*x^2 (de/da).",
-        "lr 1e-4 is the lecture's and about the largest that works: above 1/x^2 = 1e-4 the slope overshoots on "
-        "x near 100 and the weights blow up (try 0.0003: #NUM!). So b creeps: slow, but converging.",
+        "lr 1e-4 is the lecture's and about the largest that works: above 1/x^2 = 1e-4 the slope overshoots "
+        "on x near 100 (try 0.0002), or blows up (0.001: #NUM!). So b creeps: slow, but converging.",
     ],
     "momentum": [
         "Each step uses the average of recent gradients (beta 0.9) instead of this point's alone: "
@@ -171,6 +171,13 @@ def check_options(rows, epochs, seed, hyper=None, start=None):
     return out, st
 
 
+def cli_options(rows=ROWS, seed=42, epochs=None, lr=()):
+    """The CLI's options checked before anything is built -> keyword arguments of build()."""
+    epochs = EPOCHS if epochs is None else epochs
+    check_options(rows, epochs, seed, parse_lr(lr))
+    return {"rows": rows, "seed": seed, "epochs": epochs, "lr": tuple(lr or ())}
+
+
 def parse_lr(items):
     """["adam=10", "basic=0.0003"] (the CLI's --lr) -> {"adam": {"lr": 10.0}, ...}; one-line errors."""
     out = {}
@@ -231,34 +238,33 @@ def fmt(v, digits=4):
 def about_sheet(wb, rows, epochs, seed):
     s = wb.sheet("about")
     s.widths(0, 0, 14)
-    s.widths(1, 1, 120)
+    s.widths(1, 1, 110)
     s.title("A1", "Gradient descent in a spreadsheet (fast.ai lesson 5), every epoch laid out, no macros")
     lines = [
-        ("What", "Stochastic gradient descent (SGD) finds the weights of a model by small steps against the "
-                 "gradient of the error, one data point (a mini-batch of one) at a time."),
+        ("What", "Stochastic gradient descent (SGD) finds a model's weights by small steps against the gradient"),
+        ("", "of the error, one data point (a mini-batch of one) at a time."),
         ("", "To keep it simple the model is a line, y = a*x + b; a neural net's weights are found the same way."),
         ("Goal", "The data is made from a = 2 and b = 30; each sheet starts from a = b = 1 and has to find them."),
-        ("SGD", "1. start from some weights; 2. for one point: predict, measure the error, step the weights "
-                "against its gradient; 3. repeat for every point (one epoch), and for many epochs."),
+        ("SGD", "1. start from some weights;  2. for one point: predict, measure the error, step the weights"),
+        ("", "against its gradient;  3. repeat for every point (one epoch), and for many epochs."),
         ("", ""),
-        ("data", f"{rows} points: x drawn once from 1..100 (seed {seed}), y = a*x + b by formula from the "
-                 "true a and b (edit them)."),
+        ("data", f"{rows} points: x drawn once from 1..100 (seed {seed}), y = a*x + b by formula (edit a and b)."),
         ("basic", "Plain SGD, with the lecture's finite-difference check of the gradient."),
         ("momentum", "+ an average of recent gradients: steadier steps."),
-        ("rmsprop", "+ each weight's step scaled by 1/RMS of its gradients: a and b move at their own pace."),
+        ("rmsprop", "+ each weight's step divided by the RMS of its gradients: a and b move at their own pace."),
         ("adam", "RMSProp + momentum."),
         ("adam_ann", "Adam + the lecture's annealing: lr / 4 when the gradients grow."),
         ("compare", "Every optimizer's RMSE per epoch on one chart (log scale): why Adam wins."),
         ("", ""),
-        ("How to play", f"Each optimizer sheet holds {epochs} epochs: one row per step, epoch after epoch "
-                        "(the original needed its 'run' macro for each epoch)."),
-        ("", "Yellow cells are inputs: edit lr, beta, the start a and b, or the data, and every epoch "
-             "recomputes. Green cells are the results."),
-        ("", "Too big an lr diverges: the numbers overflow and the sheet shows #NUM! (try basic lr = 0.001)."),
-        ("", "RMSE per epoch = SQRT(AVERAGE(err^2)) over that epoch's steps (the original's 'rmse' cell was "
-             "SQRT(SUM(...)), the same idea x sqrt(rows))."),
-        ("", "An epoch starts from the previous epoch's last new a and new b (the original's macro copied the "
-             "last row's a and b before its step)."),
+        ("How to play", f"Each optimizer sheet holds {epochs} epochs, one row per step, epoch under epoch"),
+        ("", "(the original needed its 'run' macro for each epoch; this workbook has no macros)."),
+        ("", "Yellow cells are inputs: edit lr, beta, the start a and b, or the data, and every epoch"),
+        ("", "recomputes. Green cells are the results."),
+        ("", "Too big an lr diverges: numbers overflow and the sheet shows #NUM! (try basic lr = 0.001)."),
+        ("Notes", "RMSE per epoch = SQRT(AVERAGE(err^2)) over that epoch's steps (the original's 'rmse' cell"),
+        ("", "was SQRT(SUM(err^2)), sqrt(rows) times larger)."),
+        ("", "An epoch starts from the previous epoch's last new a and new b (the original's macro copied"),
+        ("", "the last row's a and b from before its step, so each epoch lost one step)."),
         ("Source", "fast.ai course-v3, files/xl/graddesc.xlsm; built by sheetsgd (`sheetsgd build`)."),
     ]
     for i, (head, text) in enumerate(lines):
@@ -403,6 +409,10 @@ def optimizer_sheet(wb, run, epochs):
         s.formula((5, rc0 + 1 + j), f"={a1(last_e, ec[k])}",
                   run.epochs[{"RMSE": "rmse"}.get(k, k)][-1], style="result")
 
+    # Every other epoch shaded, so a student sees where each epoch starts.
+    s.ws.conditional_format(FIRST, 0, FIRST + n - 1, ncols - 1, {
+        "type": "formula", "criteria": f"=MOD({a1(FIRST, 0, False, True)},2)=0", "format": wb.wb.add_format(
+            {"bg_color": "#F2F2F2"})})
     s.widths(0, 1, 6)
     s.widths(2, ncols - 1, 11)
     s.widths(ncols, ncols, 3)
