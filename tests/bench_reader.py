@@ -1,6 +1,6 @@
 """How fast is the workbook reader? A command anyone can run (not a pytest test):
 
-    python3 tests/bench_reader.py [--rows 100000] [--openpyxl] [--keep DIR]
+    python3 tests/bench_reader.py [--rows 100000] [--openpyxl] [--check] [--keep DIR]
 
 Writes a synthetic workbook with XlsxWriter (2 input columns, 15 formula columns per row,
 like a long graddesc sheet) into a temporary directory, then times sheetsgd's streaming
@@ -38,11 +38,31 @@ def make_workbook(path, rows):
     ws.write_number(0, 19, 30.0)  # T1
     for i in range(rows):
         r = i + 2
-        ws.write_number(r - 1, 0, float(i % 100 + 1))
-        ws.write_number(r - 1, 1, float(i % 7) * 1.5)
-        for j, f in enumerate(FORMULAS):
-            ws.write_formula(r - 1, 2 + j, f.format(r=r), None, 1.0)
+        a, b = float(i % 100 + 1), float(i % 7) * 1.5
+        ws.write_number(r - 1, 0, a)
+        ws.write_number(r - 1, 1, b)
+        for j, (f, v) in enumerate(zip(FORMULAS, row_values(a, b))):
+            ws.write_formula(r - 1, 2 + j, f.format(r=r), None, v)
     wb.close()
+
+
+def row_values(a, b, s1=2.0, t1=30.0):
+    """The 15 formulas' values for one row, computed in Python: the file's cached values."""
+    c = a * s1 + b
+    d = c ** 2
+    e = c if a > 50 else d
+    f = d - e
+    g = abs(f)
+    h = g ** 0.5
+    i = h * t1
+    j = i + s1
+    k = j / 2
+    l_ = k - t1
+    m = max(a, b, l_)
+    n = min(c, d, e)
+    o = sum([a, b, c, d, e, f, g, h, i, j, k, l_, m, n])
+    p = o * 0.5
+    return [c, d, e, f, g, h, i, j, k, l_, m, n, o, p, p > 100]
 
 
 def timed(fn, *args):
@@ -67,6 +87,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--openpyxl", action="store_true", help="also time openpyxl read_only (slow)")
+    ap.add_argument("--check", action="store_true", help="also time `sheetsgd check` on the synthetic workbook")
     ap.add_argument("--keep", type=Path, help="write the synthetic workbook here and keep it")
     args = ap.parse_args()
 
@@ -92,6 +113,11 @@ def main():
                 except Exception as e:  # collab_filter.xlsx: openpyxl's pivot reader raises
                     line += f" {type(e).__name__:>14}"
             print(line)
+        if args.check:
+            from sheetsgd.check import check_workbook
+            t, report = timed(check_workbook, big)
+            print(f"sheetsgd check {big.name}: read {report.read_s:.2f} s, evaluated {report.eval_s:.2f} s, "
+                  f"total {t:.2f} s, {report.total('matched'):,} matched, {report.total('mismatched'):,} mismatched")
 
 
 if __name__ == "__main__":
