@@ -147,6 +147,16 @@ def without_pivot_tables(path, out_path):
     return True
 
 
+def _pivots_unlinked(path, work):
+    """`path`, or a copy in `work` without pivot-table links when it has any."""
+    if zipfile.is_zipfile(path):
+        unlinked = Path(work) / "in" / Path(path).name
+        unlinked.parent.mkdir(exist_ok=True)
+        if without_pivot_tables(path, unlinked):
+            return unlinked
+    return Path(path)
+
+
 def recalculate(path, out_dir=None, timeout=DEFAULT_TIMEOUT):
     """Recalculate `path` in headless LibreOffice Calc and save it as .xlsx; return the new file.
 
@@ -162,13 +172,7 @@ def recalculate(path, out_dir=None, timeout=DEFAULT_TIMEOUT):
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{path.stem}.libreoffice.xlsx"
     with tempfile.TemporaryDirectory(prefix=".sheetsgd-lo-", dir=out_dir) as work:
-        source = path
-        if zipfile.is_zipfile(path):
-            unlinked = Path(work) / "in" / path.name
-            unlinked.parent.mkdir()
-            if without_pivot_tables(path, unlinked):
-                source = unlinked
-        converted = _convert(source, "xlsx", Path(work), timeout, label=path)
+        converted = _convert(_pivots_unlinked(path, work), "xlsx", Path(work), timeout, label=path)
         os.replace(converted, target)
     return target
 
@@ -334,7 +338,8 @@ def render(workbook, out_dir, dpi=60, timeout=DEFAULT_TIMEOUT):
     """One PNG per sheet of `workbook` in `out_dir`, named `<stem>-<sheet>.png`; returns their paths.
 
     LibreOffice prints each sheet (hidden and empty ones too) as a single PDF page, and pdftoppm
-    turns the pages into PNGs. Each PNG appears in out_dir complete or not at all.
+    turns the pages into PNGs. Each PNG appears in out_dir complete or not at all. Pivot tables
+    are unlinked first, so a sheet shows what Excel shows (see without_pivot_tables).
     """
     workbook = Path(workbook)
     if not workbook.is_file():
@@ -346,7 +351,7 @@ def render(workbook, out_dir, dpi=60, timeout=DEFAULT_TIMEOUT):
     out_dir.mkdir(parents=True, exist_ok=True)
     pngs = []
     with tempfile.TemporaryDirectory(prefix=".sheetsgd-render-", dir=out_dir) as work:
-        pdf = _convert(workbook, _PDF_ONE_PAGE_PER_SHEET, work, timeout)
+        pdf = _convert(_pivots_unlinked(workbook, work), _PDF_ONE_PAGE_PER_SHEET, work, timeout, label=workbook)
         code, out, err = _run([pdftoppm, "-png", "-r", str(int(dpi)), str(pdf), str(Path(work) / "page")],
                               timeout, f"pdftoppm on {pdf.name}")
         pages = sorted(Path(work).glob("page-*.png"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))

@@ -228,3 +228,21 @@ def test_render_command(tmp_path, soffice, capsys):
         main(["render", str(src), "--out", str(tmp_path / "png"), "--dpi", "30"])
     assert e.value.code == 0
     assert "tiny-data.png" in capsys.readouterr().out
+
+
+@pytest.mark.libreoffice
+def test_render_refuses_what_is_not_a_workbook(tmp_path, soffice):
+    text = tmp_path / "notes.csv"
+    text.write_text("a,b\n1,2\n")
+    with pytest.raises(SheetsgdError, match="not an .xlsx/.xlsm"):
+        lo.render(text, tmp_path / "png")
+    assert not (tmp_path / "png").exists() or not list((tmp_path / "png").iterdir())
+
+
+@pytest.mark.libreoffice
+@pytest.mark.shared
+def test_render_shows_the_lecture_sheets_as_excel_does(reference, tmp_path, soffice):
+    pngs = lo.render(reference("collab_filter.xlsx"), tmp_path, dpi=20)
+    assert [p.name for p in pngs] == [f"collab_filter-{s}.png" for s in
+                                      ("dotprod", "movielens_1hot", "movielens_emb", "bias", "word_emb")]
+    assert all(_png_size(p)[0] > 50 for p in pngs)
