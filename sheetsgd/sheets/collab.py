@@ -52,25 +52,15 @@ def build(path, factors=5, seed=42, solve=True, ratings=None, weights=None):
     weights: {"dotprod": models.collab.Weights, "bias": Weights} to lay out given weights (the
     lecture's own, for instance) instead of fitting; factors then follows their shape."""
     ratings = ratings or lecture_ratings()
+    dot_rng, bias_rng, word_rng = generators(seed)
     if weights is None:
-        if not 1 <= int(factors) <= MAX_FACTORS:
-            raise SheetsgdError(f"--factors {factors}: expected a whole number from 1 to {MAX_FACTORS}")
-        dot_rng, bias_rng, word_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
-        runs = {"dotprod": cf.solve(ratings, dot_rng, factors, bias=False) if solve else None,
-                "bias": cf.solve(ratings, bias_rng, factors, bias=True) if solve else None}
-        if solve:
-            chosen = {name: run.best.weights for name, run in runs.items()}
-        else:
-            nu, nm = ratings.matrix.shape
-            chosen = {"dotprod": cf.random_start(dot_rng, nu, nm, factors),
-                      "bias": cf.random_start(bias_rng, nu, nm, factors, bias=True)}
+        chosen, runs = fitted_weights(ratings, factors, dot_rng, bias_rng, solve)
         origin = (f"fitted by SciPy L-BFGS-B from random starts (seed {seed})" if solve
                   else f"the random start (seed {seed}), not yet optimised")
     else:
         runs = {"dotprod": None, "bias": None}
         chosen = dict(weights)
         factors = chosen["dotprod"].k
-        word_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(3)[2])
         origin = "given to the builder (not fitted)"
     # What the file stores is what every cached value is computed from.
     chosen = {name: w.map(stored) for name, w in chosen.items()}
@@ -112,6 +102,26 @@ def one_hot_colours(s, first, last):
                                              "format": extra_format(s, "one")})
     s.ws.conditional_format(r0, c0, r1, c1, {"type": "cell", "criteria": "==", "value": 0,
                                              "format": extra_format(s, "zero")})
+
+
+def generators(seed):
+    """Three independent streams from one seed: dotprod's starts, bias's starts, word vectors.
+    (Independent, so --no-solve writes the very start that a solve begins from.)"""
+    return tuple(np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
+
+
+def fitted_weights(ratings, factors, dot_rng, bias_rng, solve=True):
+    """({"dotprod": Weights, "bias": Weights}, {"dotprod": Solve or None, ...}): solved or the random start."""
+    if isinstance(factors, bool) or not isinstance(factors, (int, np.integer)) or not 1 <= factors <= MAX_FACTORS:
+        raise SheetsgdError(f"factors {factors!r}: expected a whole number from 1 to {MAX_FACTORS}")
+    if not solve:
+        nu, nm = ratings.matrix.shape
+        return ({"dotprod": cf.random_start(dot_rng, nu, nm, factors),
+                 "bias": cf.random_start(bias_rng, nu, nm, factors, bias=True)},
+                {"dotprod": None, "bias": None})
+    runs = {"dotprod": cf.solve(ratings, dot_rng, factors, bias=False),
+            "bias": cf.solve(ratings, bias_rng, factors, bias=True)}
+    return {name: run.best.weights for name, run in runs.items()}, runs
 
 
 # ---------------------------------------------------------------- layout shared by dotprod and bias
