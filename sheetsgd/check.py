@@ -21,6 +21,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import List, Optional
 
+import numpy as np
+
 from .errors import SheetsgdError
 from .formula.book import Cell
 from .formula.reader import COL_LETTERS, cell_name, parse_cell, read_book
@@ -36,7 +38,7 @@ def plain(v):
     """An evaluator's value as a values.py value: NumPy scalars to bool/float, ints to float."""
     if v is None or isinstance(v, (str, ExcelError)):
         return v
-    if isinstance(v, bool) or type(v).__name__ == "bool_":
+    if isinstance(v, (bool, np.bool_)):
         return bool(v)
     if isinstance(v, numbers.Number):
         return float(v)

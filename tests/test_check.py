@@ -1,0 +1,165 @@
+"""check_workbook: the comparison rule, the report, the lint hook, on workbooks made here."""
+import sys
+
+import pytest
+import xlsxwriter
+
+from sheetsgd import check
+from sheetsgd.check import ABS_FLOOR, check_workbook, compare, format_report, parse_ref, show_value
+from sheetsgd.errors import SheetsgdError
+from sheetsgd.formula.values import DIV0, NA
+
+
+# ------------------------------------------------------------------------ compare
+
+@pytest.mark.parametrize("cached, computed, tol, match", [
+    (0.3930154712865702, 0.3930154712865702, 1e-12, True),
+    (0.3930154712865702, 0.39301547128657016, 1e-12, True),     # one ulp apart
+    (1.0, 1.0 + 2e-12, 1e-12, False),
+    (1.0, 1.0 + 2e-12, 1e-11, True),
+    (1e300, 1e300 * (1 + 1e-13), 1e-12, True),                  # relative, whatever the size
+    (0.0, 1e-16, 1e-12, True),                                   # under the absolute floor
+    (0.0, 1e-14, 1e-12, False),
+    (0.0, -0.0, 0.0, True),
+    (3.0, 3, 0.0, True),                                         # an int from the evaluator
+    ("a", "a", 1e-12, True),
+    ("a", "A", 1e-12, False),
+    ("", 0.0, 1e-12, False),
+    (True, True, 1e-12, True),
+    (True, 1.0, 1e-12, False),                                   # TRUE is not 1 in a cell
+    (1.0, True, 1e-12, False),
+    (DIV0, DIV0, 1e-12, True),
+    (DIV0, NA, 1e-12, False),
+    (NA, 0.0, 1e-12, False),
+    (0.0, None, 1e-12, True),                                    # =A1 of a blank shows 0
+    (2.0, float("nan"), 1e-12, False),
+])
+def test_compare(cached, computed, tol, match):
+    assert compare(cached, computed, tol)[0] is match
+
+
+def test_compare_numpy_values():
+    np = pytest.importorskip("numpy")
+    assert compare(2.5, np.float64(2.5), 1e-12) == (True, 0.0)
+    assert compare(True, np.bool_(True), 1e-12)[0]
+    assert not compare(1.0, np.bool_(True), 1e-12)[0]
+    assert compare(4.0, np.int64(4), 0)[0]
+
+
+def test_relative_difference_reported():
+    match, rel = compare(100.0, 101.0, 1e-12)
+    assert not match and rel == pytest.approx(1 / 101)
+    assert ABS_FLOOR == 1e-15
+
+
+# ------------------------------------------------------------------- workbooks
+
+def workbook(path, wrong=False, volatile=False, blank_cached=False):
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("dotprod")
+    ws.write_row(0, 0, [1.5, 2.5, 3.5])
+    ws.write_formula("D1", "=SUM(A1:C1)", None, 7.5)
+    ws.write_formula("E1", "=D1/3", None, 2.6 if wrong else 2.5)
+    ws.write_formula("F1", '=IF(D1>7,"big","small")', None, "big")
+    ws.write_formula("G1", "=D1>100", None, False)
+    ws.write_formula("H1", "=1/0", None, "#DIV/0!")
+    ws.write_formula("I1", "=SQRT(D1*D1)", None, 7.5 * (1 + 1e-15))   # within 1e-12 relative
+    other = wb.add_worksheet("my sheet")
+    other.write_formula("A1", "=dotprod!D1*2", None, 16.0 if wrong else 15.0)
+    if volatile:
+        other.write_formula("B1", "=RAND()", None, 0.25)
+        other.write_formula("B2", "=RAND()", None, 0.75)
+    if blank_cached:
+        other.write_formula("C1", "=A1+1", None, "")
+    wb.close()
+    return path
+
+
+def test_all_match(tmp_path):
+    report = check_workbook(workbook(tmp_path / "ok.xlsx"))
+    assert report.ok
+    assert [(s.name, s.formulas, s.matched, s.mismatched) for s in report.sheets] == \
+        [("dotprod", 6, 6, 0), ("my sheet", 1, 1, 0)]
+    assert 0 < report.sheets[0].max_rel < 1e-12
+    text = "\n".join(format_report(report))
+    assert "OK: all 7 checked formula cells match" in text
+
+
+def test_mismatches_are_listed_with_both_values(tmp_path):
+    report = check_workbook(workbook(tmp_path / "bad.xlsx", wrong=True), show=10)
+    assert not report.ok and report.total("mismatched") == 2
+    text = "\n".join(format_report(report, show=1))
+    assert "MISMATCH: 2 cells differ from the file (first 1):" in text
+    assert "dotprod!E1: file 2.6, computed 2.5  rel diff 3.8e-02" in text
+    assert "'my sheet'!A1" not in text                     # only the first `show`
+    text = "\n".join(format_report(report, show=10))
+    assert "'my sheet'!A1: file 16.0, computed 15.0" in text
+
+
+def test_tolerance_is_relative(tmp_path):
+    report = check_workbook(workbook(tmp_path / "bad.xlsx", wrong=True), tolerance=0.1)
+    assert report.ok
+
+
+def test_volatile_cells_are_not_checkable_with_the_reason(tmp_path):
+    report = check_workbook(workbook(tmp_path / "v.xlsx", volatile=True))
+    assert report.ok
+    sheet = report.sheets[1]
+    assert sheet.formulas == 3 and sheet.matched == 1
+    assert dict(sheet.uncheckable) == {"volatile RAND": 2}
+    assert "not checkable on my sheet: volatile RAND x 2" in "\n".join(format_report(report))
+
+
+def test_no_cached_value_is_counted_apart(tmp_path):
+    import openpyxl
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"], ws["A2"] = 3, "=A1*2"                         # openpyxl saves no cached value
+    wb.save(tmp_path / "o.xlsx")
+    report = check_workbook(tmp_path / "o.xlsx")
+    assert report.ok
+    assert (report.sheets[0].formulas, report.sheets[0].no_cached, report.sheets[0].matched) == (1, 1, 0)
+
+
+def test_lint_warnings_are_printed_under_the_table(tmp_path, monkeypatch):
+    path = workbook(tmp_path / "ok.xlsx")
+    monkeypatch.setattr(check, "_lint", lambda book: [("my sheet", "A1", "FOO is not portable")])
+    lines = format_report(check_workbook(path))
+    assert lines[-1] == f"{path}: 'my sheet'!A1: FOO is not portable"
+
+
+def test_check_works_without_the_lint_module(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "sheetsgd.lint", None)   # import raises ImportError
+    report = check_workbook(workbook(tmp_path / "ok.xlsx"))
+    assert report.ok and report.lint is None
+
+
+def test_unreadable_is_a_sheetsgd_error(tmp_path):
+    (tmp_path / "x.xlsx").write_text("not a workbook")
+    with pytest.raises(SheetsgdError, match=r"x.xlsx: not an .xlsx/.xlsm \(zip\) file"):
+        check_workbook(tmp_path / "x.xlsx")
+
+
+# ---------------------------------------------------------------- eval helpers
+
+@pytest.mark.parametrize("text, want", [
+    ("dotprod!V41", ("dotprod", 41, 22)),
+    ("'my sheet'!$B$2", ("my sheet", 2, 2)),
+    ("'it''s'!c3", ("it's", 3, 3)),
+    ("B2", (None, 2, 2)),
+])
+def test_parse_ref(text, want):
+    assert parse_ref(text) == want
+
+
+@pytest.mark.parametrize("text", ["dotprod!", "!A1", "dotprod!A0", "dotprod!XFE1", "dotprod!A1048577", "V41x", ""])
+def test_bad_ref(text):
+    with pytest.raises(SheetsgdError) as e:
+        parse_ref(text)
+    assert repr(text) in str(e.value) and "\n" not in str(e.value)
+
+
+def test_show_value():
+    assert show_value(0.1 + 0.2) == "0.30000000000000004"
+    assert show_value(True) == "TRUE" and show_value(DIV0) == "#DIV/0!"
+    assert show_value('say "hi"') == '"say ""hi"""' and show_value(None) == "(blank)"
