@@ -212,8 +212,8 @@ def format_report(report, show=10):
     n_bad = report.total("mismatched")
     if n_bad:
         listed = [(s.name, m) for s in report.sheets for m in s.mismatches][:show]
-        lines.append(f"  MISMATCH: {n_bad} cell{'s' * (n_bad != 1)} differ from the file"
-                     + (f" (first {len(listed)}):" if listed and len(listed) < n_bad else ":"))
+        lines.append(f"  MISMATCH: {n_bad:,} {'cell differs' if n_bad == 1 else 'cells differ'} from the file"
+                     + (f" (first {len(listed)}):" if listed and len(listed) < n_bad else ":" if listed else "."))
         for sheet, m in listed:
             rel = f"  rel diff {m.rel:.1e}" if m.rel is not None else ""
             lines.append(f"    {sheet_ref(sheet, m.cell)}: file {show_value(m.cached)}, "

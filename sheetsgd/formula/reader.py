@@ -250,17 +250,25 @@ class _Package:
         info = self.info(name)
         return info.file_size if info else 0
 
+    def check_sizes(self, names):
+        """Refuse before extracting anything when the declared sizes are over the budget."""
+        left = self.left
+        for name in names:
+            info = self.info(name)
+            if info is None:
+                raise _Fail(f"has no {name}")
+            if info.file_size > MAX_UNPACKED_BYTES:
+                raise _Fail(f"{name} would unpack to {_size(info.file_size)}, "
+                            f"over the {_size(MAX_UNPACKED_BYTES)} limit")
+            if info.file_size > left:
+                used = MAX_UNPACKED_BYTES - left + info.file_size
+                raise _Fail(f"its parts would unpack to {_size(used)} in all (at {name}), "
+                            f"over the {_size(MAX_UNPACKED_BYTES)} limit")
+            left -= info.file_size
+
     def open(self, name):
+        self.check_sizes([name])
         info = self.info(name)
-        if info is None:
-            raise _Fail(f"has no {name}")
-        if info.file_size > MAX_UNPACKED_BYTES:
-            raise _Fail(f"{name} would unpack to {_size(info.file_size)}, "
-                        f"over the {_size(MAX_UNPACKED_BYTES)} limit")
-        if info.file_size > self.left:
-            used = MAX_UNPACKED_BYTES - self.left + info.file_size
-            raise _Fail(f"its parts would unpack to {_size(used)} in all (at {name}), "
-                        f"over the {_size(MAX_UNPACKED_BYTES)} limit")
         if info.flag_bits & 0x1:
             raise _Fail(f"{name} is encrypted")
         try:
@@ -286,6 +294,7 @@ class _Package:
 
 def _iterparse(stream, name, **kw):
     """iterparse a part safely: no DTD loading, no entities, no network, no huge trees."""
+    stream = _refuse_doctype_prolog(stream, name)
     ctx = etree.iterparse(stream, resolve_entities=False, no_network=True, load_dtd=False,
                           huge_tree=False, remove_comments=True, remove_pis=True, **kw)
     checked = False
@@ -301,6 +310,33 @@ def _iterparse(stream, name, **kw):
         raise _Fail(f"{name} is not well-formed XML ({e.msg or e})") from None
 
 
+class _Prepended:
+    """A stream with its first bytes already read back in front."""
+
+    def __init__(self, head, rest):
+        self.head, self.rest = head, rest
+
+    def read(self, n=-1):
+        if self.head:
+            head, self.head = self.head, b""
+            return head
+        return self.rest.read(n)
+
+
+def _refuse_doctype_prolog(stream, name):
+    """Refuse a DOCTYPE before libxml2 sees it, so the message says what the file holds.
+    (libxml2 with these options neither expands nor fetches entities either way.)"""
+    head = stream.read(1 << 16)
+    root = re.search(rb"<[A-Za-z_]", head)
+    if b"<!DOCTYPE" in (head[:root.start()] if root else head):
+        raise _Fail(_DOCTYPE.format(name=name))
+    return _Prepended(head, stream)
+
+
+_DOCTYPE = ("{name} has a DOCTYPE (entity or DTD declarations), which workbooks never contain: "
+            "refusing to read it")
+
+
 def _safe_parser():
     return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
                            remove_comments=True, remove_pis=True)
@@ -309,8 +345,7 @@ def _safe_parser():
 def _refuse_dtd(el, name):
     info = el.getroottree().docinfo
     if info.doctype or info.internalDTD is not None or info.externalDTD is not None:
-        raise _Fail(f"{name} has a DOCTYPE (entity or DTD declarations), which workbooks never "
-                    f"contain: refusing to read it")
+        raise _Fail(_DOCTYPE.format(name=name))
 
 
 def _local(tag):
@@ -745,6 +780,7 @@ class _BookReader:
             elif local < len(by_index) and by_index[local] in book.sheets:
                 book.sheets[by_index[local]].names[name.upper()] = text
 
+        pkg.check_sizes([t for _, t in parts])
         total = sum(pkg.size(t) for _, t in parts)
         report = self.progress if self.progress is not None and total > PROGRESS_BYTES else None
         for name, target in parts:
