@@ -84,7 +84,9 @@ def build(out_dir, only, seed, factors, no_solve, epochs, rows, lrs):
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--tolerance", type=click.FloatRange(0, 1), default=1e-12, show_default=True,
-              help="Largest relative difference that still counts as a match.")
+              help="Largest relative difference that still counts as a match: "
+                   "|a-b| <= tolerance*max(|a|,|b|), or |a-b| <= 1e-15 near 0. "
+                   "Text, TRUE/FALSE and errors must be equal.")
 @click.option("--show", type=click.IntRange(0), default=10, show_default=True,
               help="How many mismatching cells to list per file.")
 def check(files, tolerance, show):
