@@ -7,6 +7,7 @@ a header row `userId,<movieId>,...`, then one row per user, an empty field for "
 import csv
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -22,21 +23,21 @@ GREEN_EGGS = ("I am Daniel I am Sam Sam I am That Sam I am That Sam I am I do no
 
 @dataclass(frozen=True)
 class Ratings:
-    """A users x movies crosstab; NaN where a user did not rate a movie."""
+    """A users x movies crosstab; NaN where a user did not rate a movie (treat as read-only)."""
     user_ids: tuple
     movie_ids: tuple
     matrix: np.ndarray
 
-    @property
+    @cached_property
     def mask(self):
         """True where there is a rating (the cells the RMSE is taken over)."""
         return ~np.isnan(self.matrix)
 
-    @property
+    @cached_property
     def count(self):
         return int(self.mask.sum())
 
-    @property
+    @cached_property
     def filled(self):
         """The matrix with 0 where not rated (what a spreadsheet's arithmetic sees in a blank cell)."""
         return np.where(self.mask, self.matrix, 0.0)
