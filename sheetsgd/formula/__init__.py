@@ -8,6 +8,7 @@ parser.py turns text into a tree, functions.py holds Excel's functions and opera
 engine.py computes a Book (book.py) in dependency order. Values follow values.py.
 """
 from dataclasses import dataclass, field
+from itertools import repeat
 
 from .parser import MAX_DEPTH, MAX_LENGTH, FormulaError, functions_used, parse
 
@@ -27,11 +28,11 @@ def evaluate_book(book):
     from .refs import col_letters
     eng = evaluate(book)
     values = {}
-    for name in book.sheets:
-        store = eng.store[name]
-        for (r, c), cell in book.sheets[name].cells.items():
-            if cell.formula is not None or cell.array_master is not None:
-                values[(name, f"{col_letters(c)}{r}")] = store.get((r, c), 0.0)
+    for name, cols in eng.fcols.items():      # formula cells and array ranges, column by column
+        get = eng.store[name].get
+        for c, rows in cols.items():
+            letters = col_letters(c)
+            values.update(zip([(name, letters + str(r)) for r in rows], map(get, zip(rows, repeat(c)))))
     uncheckable = {(s, f"{col_letters(c)}{r}"): why for (s, r, c), why in eng.uncheckable.items()}
     return Evaluation(values, uncheckable)
 

@@ -35,6 +35,7 @@ import bisect
 import inspect
 import re
 from functools import partial
+from itertools import repeat
 
 import numpy as np
 
@@ -130,11 +131,22 @@ def _value_nodes(tree):
 
 
 class Shape:
-    """What every cell filled from one formula shares: its relative tree and facts about it."""
-    __slots__ = ("tree", "reason", "volatile", "refs", "vector")
+    """What every cell filled from one formula shares: its relative tree and facts about it.
 
-    def __init__(self, tree, reason, volatile, refs, vector):
+    fmt and offs give the shape's text in any row (fmt.format(*[row + o for o in offs])), so a
+    cell whose text equals its upper neighbour's shape's text in its row needs no parsing."""
+    __slots__ = ("tree", "reason", "volatile", "refs", "vector", "fmt", "offs")
+
+    def __init__(self, tree, reason, volatile, refs, vector, fmt=None, offs=()):
         self.tree, self.reason, self.volatile, self.refs, self.vector = tree, reason, volatile, refs, vector
+        self.fmt, self.offs = fmt, offs
+
+    def matches(self, text, row):
+        """Is text this shape's formula in that row? (one str.format and one comparison)"""
+        offs = self.offs
+        if self.fmt is None or (offs and (row + min(offs) < 1 or row + max(offs) > MAX_ROW)):
+            return False
+        return text == self.fmt.format(*[row + o for o in offs])
 
 
 _DIGITS = re.compile(r"[0-9]+")
@@ -224,6 +236,9 @@ class Engine:
         self.uncheckable = {}    # key -> reason
         self.cached_ranges = {}  # (sheet, r1, c1, r2, c2) -> Array, once every formula in it is computed
         self.np_ranges = {}      # the same as NumPy (values, blank mask), for the vector interpreter
+        self.np_columns = {}     # (sheet, col, first row, last row) -> NumPy column, once final
+        self.pending = {}        # (sheet, col) -> units of that column not computed yet (None: not run)
+        self.on_demand_cols = set()   # (sheet, col) where a cell was computed out of order
         self.computing = {}      # key -> None, in order: the on-demand chain
         self.depth = 0
         self.name_stack = set()
@@ -300,7 +315,30 @@ class Engine:
         refs = self.tree_refs(tree, sheet)
         vector = reason is None and names <= VECTOR_FUNCS and not any(
             type(n) in (RangeOp, ArrayConst) for n in walk(tree))
-        return Shape(tree, reason, bool(volatile), refs, vector)
+        fmt, offs = self._format(text, row)
+        return Shape(tree, reason, bool(volatile), refs, vector, fmt, offs)
+
+    def _format(self, text, row):
+        """The text as a str.format template with its relative row numbers as slots."""
+        tmpl = self.templates.get(_DIGITS.sub("#", text), 0)
+        if tmpl == 0:
+            tmpl = _template(text)
+        if tmpl is None:
+            return None, ()
+        roles, _ = tmpl
+        pieces, offs, at = [], [], 0
+        for role, m in zip(roles, _DIGITS.finditer(text)):
+            pieces.append(text[at:m.start()].replace("{", "{{").replace("}", "}}"))
+            if role == _REL_ROW:
+                if m.group(0) != str(int(m.group(0))):
+                    return None, ()      # leading zeros: leave it to the careful path
+                pieces.append("{%d}" % len(offs))
+                offs.append(int(m.group(0)) - row)
+            else:
+                pieces.append(m.group(0))
+            at = m.end()
+        pieces.append(text[at:].replace("{", "{{").replace("}", "}}"))
+        return "".join(pieces), tuple(offs)
 
     # ------------------------------------------------------------ dependencies
     def name_text(self, name, sheet):
@@ -354,45 +392,60 @@ class Engine:
         """Units: (sheet, col, first row, last row) blocks of one shape, single cells, array ranges.
         Returns units, and per sheet and column the sorted (first, last, unit) intervals."""
         units, index = [], {}
+        formulas, cell_shape = self.formulas, self.cell_shape
         for sheet, cols in self.fcols.items():
             for c in sorted(cols):
-                run = []
+                run = None                # [first row, last row, shape] of the current run
+                prev, pfmt, lo, hi, offs, one = None, None, 0, 0, (), None
                 for r in cols[c]:
                     key = (sheet, r, c)
-                    if key in self.members:
+                    cell = formulas.get(key)
+                    if cell is None:          # a cell of an array range
                         continue
-                    cell = self.formulas[key]
-                    shape = self.shape(key)
+                    shape = cell_shape.get(key) if cell_shape else None
+                    if shape is None:
+                        if pfmt is not None and lo <= r <= hi and cell.formula == (
+                                pfmt(r + one) if one is not None else pfmt(*[r + o for o in offs])):
+                            shape = prev      # filled down from the cell above: no parsing
+                        else:
+                            shape = self.shape(key)
+                    if shape is not prev:
+                        prev, offs = shape, shape.offs
+                        pfmt = shape.fmt.format if shape.fmt is not None else None
+                        one = offs[0] if len(offs) == 1 else None
+                        lo = 1 - min(offs, default=0)
+                        hi = MAX_ROW - max(offs, default=0)
                     if cell.array_ref:
-                        self._close_run(run, units, index, no_block)
-                        run = []
+                        self._close_run(sheet, c, run, units, index, no_block)
+                        run = None
                         r1, c1, r2, c2 = self.array_bounds(key)
                         uid = len(units)
                         units.append((sheet, c, r, r, shape, (r1, c1, r2, c2)))
                         for cc in range(c1, c2 + 1):
                             index.setdefault((sheet, cc), []).append((r1, r2, uid))
                         continue
-                    if run and (r != run[-1][0] + 1 or shape is not run[-1][1]):
-                        self._close_run(run, units, index, no_block)
-                        run = []
-                    run.append((r, shape, sheet, c))
-                self._close_run(run, units, index, no_block)
+                    if run is not None and r == run[1] + 1 and shape is run[2]:
+                        run[1] = r
+                        continue
+                    self._close_run(sheet, c, run, units, index, no_block)
+                    run = [r, r, shape]
+                self._close_run(sheet, c, run, units, index, no_block)
         for iv in index.values():
             iv.sort()
         return units, index
 
-    def _close_run(self, run, units, index, no_block):
-        if not run:
+    def _close_run(self, sheet, c, run, units, index, no_block):
+        if run is None:
             return
-        _, shape, sheet, c = run[0]
-        r0, r1 = run[0][0], run[-1][0]
-        if (self.vectorize and len(run) >= MIN_BLOCK and shape.vector
+        r0, r1, shape = run
+        if (self.vectorize and r1 - r0 + 1 >= MIN_BLOCK and shape.vector
                 and (sheet, c, r0) not in no_block and self._independent(shape, sheet, c, r0, r1)):
             uid = len(units)
             units.append((sheet, c, r0, r1, shape, None))
             index.setdefault((sheet, c), []).append((r0, r1, uid))
             return
-        for r, shape, _, _ in run:
+        for r in range(r0, r1 + 1):
+            self.cell_shape[(sheet, r, c)] = shape
             uid = len(units)
             units.append((sheet, c, r, r, shape, None))
             index.setdefault((sheet, c), []).append((r, r, uid))
@@ -491,12 +544,18 @@ class Engine:
         units, order, deps, cycles = self.order()
         for key, path in cycles.items():
             self.keep_cached(key, "circular reference: " + path)
+        pending = self.pending
+        for sheet, c, _, _, _, bounds in units:
+            for cc in range(bounds[1], bounds[3] + 1) if bounds else (c,):
+                pending[(sheet, cc)] = pending.get((sheet, cc), 0) + 1
         for uid in order:
-            sheet, c, r0, r1, _, _ = units[uid]
+            sheet, c, r0, r1, _, bounds = units[uid]
             if r0 != r1:
                 self.compute_block(units[uid])
             elif (r0, c) not in self.store[sheet]:
                 self.compute_stacked((sheet, r0, c))
+            for cc in range(bounds[1], bounds[3] + 1) if bounds else (c,):
+                pending[(sheet, cc)] -= 1
         self.taint_dependents(units, order, deps)
         return self
 
@@ -555,6 +614,7 @@ class Engine:
         ks, kr, kc = key
         if (kr, kc) in self.store[ks]:
             return
+        self.on_demand_cols.add((ks, kc))
         if key in self.computing:
             chain = list(self.computing)
             path = chain[chain.index(key):] + [key]
@@ -834,12 +894,17 @@ class Engine:
                 out = self.vec_final(self.vec_eval(shape.tree), r1 - r0 + 1)
         except (_Fallback, _NeedFirst):
             for r in range(r0, r1 + 1):
+                self.cell_shape[(sheet, r, c)] = shape
+            for r in range(r0, r1 + 1):
                 if (r, c) not in store:
                     self.compute_stacked((sheet, r, c))
             return
-        for r, v in zip(range(r0, r1 + 1), out):
-            if (r, c) not in store:      # a cell computed earlier on demand keeps its value
-                store[(r, c)] = v
+        keys = list(zip(range(r0, r1 + 1), repeat(c)))
+        if (sheet, c) in self.on_demand_cols and any(map(store.__contains__, keys)):
+            for k, v in zip(keys, out):
+                store.setdefault(k, v)   # a cell computed earlier on demand keeps its value
+        else:
+            store.update(zip(keys, out))
         self.blocks_vectorized += 1
         self.cells_vectorized += r1 - r0 + 1
 
@@ -866,21 +931,36 @@ class Engine:
         or a blank (text, boolean, error) sends the block down the scalar path."""
         if sheet not in self.store or ra < 1 or rb > MAX_ROW or c < 1 or c > MAX_COL:
             raise _Fallback
+        got = self.np_columns.get((sheet, c, ra, rb))
+        if got is not None:
+            return got
         store = self.store[sheet]
-        for fk in self.formula_keys_in(sheet, ra, c, rb, c):
-            if (fk[1], fk[2]) not in self.store[fk[0]]:
-                if fk[0] == self.vblock[0] and fk[2] == self.vblock[1] and self.vblock[2] <= fk[1] <= self.vblock[3]:
-                    raise _Fallback     # reads its own block (a dynamic reference)
-                self.ensure(*fk)
-        get = store.get
-        vals = [get((r, c)) for r in range(ra, rb + 1)]
+        frows = self.fcols[sheet].get(c)
+        complete = True
+        if frows and self.pending.get((sheet, c)) != 0:      # 0: every formula of the column is done
+            frows = frows[bisect.bisect_left(frows, ra):bisect.bisect_right(frows, rb)]
+            if not all(map(store.__contains__, zip(frows, repeat(c)))):
+                for fk in self.formula_keys_in(sheet, ra, c, rb, c):
+                    if (fk[1], fk[2]) not in self.store[fk[0]]:
+                        vb = self.vblock
+                        if fk[0] == vb[0] and fk[2] == vb[1] and vb[2] <= fk[1] <= vb[3]:
+                            raise _Fallback     # reads its own block (a dynamic reference)
+                        self.ensure(*fk)
+                complete = all(map(store.__contains__, zip(frows, repeat(c))))
+        vals = list(map(store.get, zip(range(ra, rb + 1), repeat(c))))
         types = set(map(type, vals))
         if types == {float}:
-            return np.array(vals, dtype=float), None
-        if not types <= {float, type(None)}:
+            got = np.array(vals, dtype=float), None
+        elif types <= {float, type(None)}:
+            blank = np.array([v is None for v in vals])
+            got = np.array([0.0 if v is None else v for v in vals], dtype=float), blank
+        else:
             raise _Fallback
-        blank = np.array([v is None for v in vals])
-        return np.array([0.0 if v is None else v for v in vals], dtype=float), blank
+        if complete and rb - ra >= 64:       # long columns are read by several blocks: keep them
+            if len(self.np_columns) > 256:
+                self.np_columns.clear()
+            self.np_columns[(sheet, c, ra, rb)] = got
+        return got
 
     def np_range(self, sheet, r1, c1, r2, c2):
         """An absolute range as (values (h, w), blank mask or None), read once."""
