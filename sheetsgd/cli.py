@@ -11,7 +11,7 @@ import click
 from . import __version__
 from .errors import SheetsgdError
 
-WORKBOOKS = ("collab", "graddesc")
+WORKBOOKS = ("collab", "graddesc", "neuralnet")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -78,6 +78,11 @@ def build(out_dir, only, seed, factors, no_solve, epochs, rows, lrs):
     if only in ("graddesc", "all"):
         path = out_dir / "graddesc.xlsx"
         summary = graddesc.build(path, **graddesc_options)
+        click.echo(f"wrote {path}" + (f"  ({summary})" if summary else ""))
+    if only in ("neuralnet", "all"):
+        from .sheets import neuralnet
+        path = out_dir / "neuralnet.xlsx"
+        summary = neuralnet.build(path, seed=seed)
         click.echo(f"wrote {path}" + (f"  ({summary})" if summary else ""))
 
 
