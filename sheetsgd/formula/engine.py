@@ -237,6 +237,7 @@ class Engine:
         self.cached_ranges = {}  # (sheet, r1, c1, r2, c2) -> Array, once every formula in it is computed
         self.np_ranges = {}      # the same as NumPy (values, blank mask), for the vector interpreter
         self.np_columns = {}     # (sheet, col, first row, last row) -> NumPy column, once final
+        self.lenient = 0         # > 0 inside IF branches (see _fin)
         self.pending = {}        # (sheet, col) -> units of that column not computed yet (None: not run)
         self.on_demand_cols = set()   # (sheet, col) where a cell was computed out of order
         self.computing = {}      # key -> None, in order: the on-demand chain
@@ -1004,7 +1005,7 @@ class Engine:
             x = self.vec_scalar_num(v)
             return _V("num", 0.0 - x if node.minus % 2 else x)
         if t is Percent:
-            return _V("num", _finite(self.vec_scalar_num(self.vec_eval(node.operand)) / 100.0))
+            return _V("num", self._fin(self.vec_scalar_num(self.vec_eval(node.operand)) / 100.0))
         if t is Func:
             return self.vec_call(node)
         if t is Name:
@@ -1084,6 +1085,7 @@ class Engine:
             s, v = (a, b) if a.kind == "str" else (b, a)
             if s.data != "" or op not in ("=", "<>") or v.kind != "num":
                 raise _Fallback
+            _finite(v.data)      # an error compared is an error, not FALSE
             is_blank = v.blank if v.blank is not None else (
                 np.zeros(len(v.data), bool) if isinstance(v.data, np.ndarray) else False)
             return _V("bool", is_blank if op == "=" else ~is_blank if isinstance(is_blank, np.ndarray)
@@ -1091,6 +1093,9 @@ class Engine:
         if a.kind != b.kind:
             raise _Fallback     # booleans against numbers: Excel's type order, not their values
         x, y = a.data, b.data
+        if a.kind == "num":
+            _finite(x)
+            _finite(y)
         r = {"=": np.equal, "<>": np.not_equal, "<": np.less, ">": np.greater,
              "<=": np.less_equal, ">=": np.greater_equal}[op](x, y)
         return _V("bool", r if isinstance(r, np.ndarray) else bool(r))
@@ -1099,8 +1104,12 @@ class Engine:
     def _col(x):
         return x[:, None, None] if isinstance(x, np.ndarray) else x
 
-    @staticmethod
-    def _arith(op, x, y):
+    def _fin(self, x):
+        """Inside an IF branch a non-finite value may be one IF does not choose: keep it as
+        nan/inf and let IF check the chosen values; elsewhere it is an error: step aside."""
+        return x if self.lenient else _finite(x)
+
+    def _arith(self, op, x, y):
         if op == "+":
             r = x + y
         elif op == "-":
@@ -1108,16 +1117,20 @@ class Engine:
         elif op == "*":
             r = x * y
         elif op == "/":
-            if np.any(np.equal(y, 0.0)):
+            if not self.lenient and np.any(np.equal(y, 0.0)):
                 raise _Fallback
             r = x / y
         else:
-            if np.any(np.equal(x, 0.0) & np.less_equal(y, 0.0)):
-                raise _Fallback       # 0^0 is #NUM!, 0^-1 is #DIV/0!
-            r = np.power(x, y)
+            bad = np.equal(x, 0.0) & np.less_equal(y, 0.0)    # 0^0 is #NUM!, 0^-1 is #DIV/0!
+            if np.any(bad):
+                if not self.lenient:
+                    raise _Fallback
+                r = np.where(bad, np.nan, np.power(x, y))
+            else:
+                r = np.power(x, y)
         if not isinstance(r, np.ndarray):
             r = float(r)
-        return _finite(r)
+        return self._fin(r)
 
     def vec_call(self, node):
         name, args = node.name, node.args
@@ -1126,18 +1139,23 @@ class Engine:
             x = self.vec_scalar_num(self.vec_eval(args[0]))
             f = {"SQRT": np.sqrt, "EXP": np.exp, "LN": np.log, "ABS": np.abs, "LOG10": np.log10}[name]
             r = f(x)
-            return _V("num", _finite(r if isinstance(r, np.ndarray) else float(r)))
+            return _V("num", self._fin(r if isinstance(r, np.ndarray) else float(r)))
         if name == "IF" and len(args) in (2, 3):
             cond = self.vec_eval(args[0])
             if type(cond) is not _V or cond.kind == "str":
                 raise _Fallback
-            cond = cond.data != 0 if cond.kind == "num" else cond.data
-            yes = _V("num", 0.0) if type(args[1]) is Missing else self.vec_eval(args[1])
-            no = (_V("bool", False) if len(args) == 2 else
-                  _V("num", 0.0) if type(args[2]) is Missing else self.vec_eval(args[2]))
+            cond = _finite(cond.data) != 0 if cond.kind == "num" else cond.data
+            self.lenient += 1
+            try:
+                yes = _V("num", 0.0) if type(args[1]) is Missing else self.vec_eval(args[1])
+                no = (_V("bool", False) if len(args) == 2 else
+                      _V("num", 0.0) if type(args[2]) is Missing else self.vec_eval(args[2]))
+            finally:
+                self.lenient -= 1
             if type(yes) is not _V or type(no) is not _V or yes.kind != no.kind or yes.kind == "str":
                 raise _Fallback
-            return _V(yes.kind, np.where(cond, yes.data, no.data))
+            out = np.where(cond, yes.data, no.data)
+            return _V(yes.kind, self._fin(out) if yes.kind == "num" else out)
         if name == "SUMPRODUCT" and args:
             vals = [self.vec_eval(a) for a in args]
             datas = []
@@ -1167,7 +1185,7 @@ class Engine:
                 if type(v) is _V and v.blank is not None:
                     raise _Fallback   # a blank typed as an argument: not worth the special case
                 total = part if total is None else total + part
-            return _V("num", _finite(0.0 if total is None else total))
+            return _V("num", self._fin(0.0 if total is None else total))
         if name in ("MAX", "MIN") and args:
             parts = []
             for a in args:
@@ -1196,7 +1214,7 @@ class Engine:
             total = 0.0
             for j in range(k):        # in order, as the cell-by-cell MMULT adds
                 total = total + a.data[:, 0, j] * b.data[:, j, 0]
-            return _V("num", _finite(total))
+            return _V("num", self._fin(total))
         if name == "INDEX" and len(args) in (2, 3):
             return self.vec_index(args)
         if name == "MATCH" and len(args) in (2, 3):
@@ -1207,14 +1225,13 @@ class Engine:
             return _V("num", float(self.vblock[1]))
         raise _Fallback
 
-    @staticmethod
-    def _sequential_sum(data, n):
+    def _sequential_sum(self, data, n):
         """Sum each cell's block left to right, row by row, as SUM and SUMPRODUCT add."""
         flat = data.reshape(data.shape[0], -1)
         total = np.zeros(flat.shape[0])
         for j in range(flat.shape[1]):
             total = total + flat[:, j]
-        return _finite(total)
+        return self._fin(total)
 
     def _abs_range(self, node):
         """A reference argument that is the same for every cell: (sheet, r1, c1, r2, c2)."""

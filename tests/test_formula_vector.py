@@ -1,0 +1,152 @@
+"""The NumPy path for filled-down blocks gives exactly what the cell-by-cell path gives,
+including where it must step aside (errors, text, blanks in MMULT, unsorted MATCH)."""
+import math
+import random
+import time
+
+import pytest
+from test_formula_helpers import make_book
+
+from sheetsgd.formula import evaluate_book
+from sheetsgd.formula.engine import Engine
+from sheetsgd.formula.values import DIV0, NA, REF, ExcelError
+
+
+def both(book):
+    vec = Engine(book, vectorize=True).run()
+    one = Engine(book, vectorize=False).run()
+    for sheet, store in one.store.items():
+        for key, v in store.items():
+            w = vec.store[sheet][key]
+            same = (v is w or v == w and type(v) is type(w)
+                    or isinstance(v, float) and isinstance(w, float) and math.isclose(v, w, rel_tol=1e-15))
+            assert same, (sheet, key, v, w)
+    return vec
+
+
+def rows_book(n, formulas, extra=None, seed=0, data=None):
+    """Rows 1..n: A random numbers, B 1..n, C row numbers into the table E1:G10; formulas by column."""
+    rnd = random.Random(seed)
+    cells = {}
+    for r in range(1, 11):
+        for col in "EFG":
+            cells[f"{col}{r}"] = rnd.uniform(-3, 3)
+        cells[f"H{r}"] = float(r * 10)           # sorted, for MATCH
+    for r in range(1, n + 1):
+        cells[f"A{r}"] = rnd.uniform(-2, 2)
+        cells[f"B{r}"] = float(r)
+        cells[f"C{r}"] = float(rnd.randint(1, 10))
+        for col, text in formulas.items():
+            cells[f"{col}{r}"] = "=" + text.replace("#", str(r))
+    for k, v in (data or {}).items():
+        cells[k] = v
+    return make_book({"S": cells}, names={"table": "S!$E$1:$G$10"})
+
+
+def test_arithmetic_index_sumproduct_blocks_are_vectorized_and_agree():
+    book = rows_book(300, {
+        "J": "A#*2+B#^2-1/B#",
+        "K": "SUMPRODUCT(INDEX($E$1:$G$10,C#,0),INDEX(table,C#,0))",
+        "L": "IF(A#>0,SQRT(A#),-A#)",
+        "M": "EXP(-ABS(J#))+LN(B#)",
+        "N": "MATCH(C#*10,$H$1:$H$10,0)+MATCH(C#*10+5,$H$1:$H$10)",
+        "O": "SUM(J#:M#)/4",
+        "P": "INDEX($H$1:$H$10,C#)-MAX(A#,0)+MIN(A#,0)",
+        "Q": "(J#-K#)^2",
+    })
+    vec = both(book)
+    assert vec.cells_vectorized == 8 * 300
+
+
+def test_blanks_and_empty_text_tests_like_dotprod():
+    # dotprod's =IF(H2="",0,MMULT($B25:$F25,H$19:H$23)) over a crosstab with blank cells
+    data = {f"A{r}": None for r in range(1, 200, 3)}          # every third rating blank
+    book = rows_book(200, {"J": 'IF(A#="",0,A#*3)', "K": "IF(A#=0,1,2)", "L": "A#+1"}, data=data)
+    for r in range(1, 200, 3):
+        del book.sheets["S"].cells[(r, 1)]
+    vec = both(book)
+    assert vec.cells_vectorized == 3 * 200
+
+
+def test_mmult_row_times_fixed_column_like_dotprod():
+    cells = {}
+    for r in range(1, 51):
+        for i, col in enumerate("ABCDE"):
+            cells[f"{col}{r}"] = (r * 7 + i * 3) % 11 / 10
+        cells[f"G{r}"] = "=MMULT($A" + str(r) + ":$E" + str(r) + ",$K$1:$K$5)"
+    for r in range(1, 6):
+        cells[f"K{r}"] = r / 3
+    vec = both(make_book({"S": cells}))
+    assert vec.cells_vectorized == 50
+
+
+@pytest.mark.parametrize("formula, data, expect", [
+    ("1/(B#-5)", {}, DIV0),                         # one row divides by zero: cell by cell
+    ("SQRT(A#-5)", {}, None),                       # #NUM! everywhere
+    ("MATCH(C#*10+1,$H$1:$H$10,0)", {}, NA),        # not found
+    ("INDEX($H$1:$H$10,C#+5)", {}, REF),            # beyond the table in some rows
+    ("A#*2", {"A7": "text"}, None),                 # text in the column
+    ("A#*2", {"A7": True}, None),                   # a boolean in the column
+    ("MATCH(C#*10,$H$1:$H$10)", {"H3": 5.0}, None),  # unsorted data: Excel's binary search
+    ("A#&\"x\"", {}, None),                          # text results
+    ("B#^0-A#^0", {"A5": 0.0}, None),                # 0^0 is #NUM!
+])
+def test_blocks_that_cannot_be_proven_fall_back_and_still_agree(formula, data, expect):
+    book = rows_book(40, {"J": formula}, data=data)
+    vec = both(book)
+    values = [vec.store["S"][(r, 10)] for r in range(1, 41)]
+    if expect is not None:
+        assert expect in values
+
+
+def test_sgd_chain_columns_are_split_into_cells():
+    # graddesc: C(r) = N(r-1), N(r) = C(r) - ...: each column alone is a block, together a chain
+    cells = {"C1": 1.0, "F1": 0.01}
+    for r in range(2, 60):
+        cells[f"A{r}"] = float(r % 7)
+        cells[f"C{r}"] = f"=N{r - 1}" if r > 2 else "=C1"
+        cells[f"N{r}"] = f"=C{r}-$F$1*2*(C{r}*A{r}-3)"
+    vec = both(make_book({"basic": cells}))
+    assert vec.cells_vectorized == 0
+    assert evaluate_book(make_book({"basic": cells})).uncheckable == {}
+
+
+def test_a_block_read_on_demand_first_keeps_its_values():
+    # OFFSET reads into a block before the block's turn: the values must not change afterwards
+    cells = {"A1": "=SUM(OFFSET(B1,0,0,50,1))"}
+    for r in range(1, 51):
+        cells[f"C{r}"] = float(r)
+        cells[f"B{r}"] = f"=C{r}*2"
+    vec = both(make_book({"S": cells}))
+    assert vec.store["S"][(1, 1)] == 2 * 50 * 51 / 2
+
+
+def test_large_filled_down_sheet_is_fast():
+    n = 20_000
+    book = rows_book(n, {
+        "J": "SUMPRODUCT(INDEX($E$1:$G$10,C#,0),INDEX($E$1:$G$10,C#,0))",
+        "K": "INDEX($H$1:$H$10,C#)",
+        "L": "$E$1+($E$2-$E$1)/(1+EXP(-(J#+K#)))",
+        "M": "(L#-A#)^2",
+    })
+    start = time.process_time()
+    ev = evaluate_book(book)
+    seconds = time.process_time() - start
+    assert len(ev.values) == 4 * n and not ev.uncheckable
+    assert seconds < 10, seconds            # ~0.2 s on the development machine
+    e = Engine(book).run()
+    assert e.cells_vectorized == 4 * n
+    assert all(not isinstance(v, ExcelError) for v in ev.values.values())
+
+
+def test_errors_inside_if_branches_and_conditions():
+    # the branch IF does not choose may fail; an error in a condition is the result
+    book = rows_book(60, {
+        "J": "IF(A#>0,SQRT(A#),-A#)",
+        "K": "IF(B#=5,0,1/(B#-5))",
+        "L": "IF(A#>0,IF(1/(B#-7)>0,1,2),3)",
+        "M": "IF(B#>100,LN(-1),B#)",
+    })
+    vec = both(book)
+    assert vec.cells_vectorized >= 3 * 60
+    assert vec.store["S"][(5, 11)] == 0.0
