@@ -104,6 +104,17 @@ def one_hot_colours(s, first, last):
                                              "format": extra_format(s, "zero")})
 
 
+def rmse_cells(factors=5, ratings=None):
+    """{"dotprod": "V41", "movielens_1hot": "BH210", "movielens_emb": "Y210", "bias": "V42"} for k = 5;
+    the cells move right with more factors."""
+    ratings = ratings or lecture_ratings()
+    L = Long(ratings, factors)
+    return {"dotprod": a1(*Grid(ratings, factors, bias=False).rmse_cell()),
+            "movielens_1hot": a1(L.rmse_row, L.onehot_columns()[-1]),
+            "movielens_emb": a1(L.rmse_row, L.emb_columns()[-1]),
+            "bias": a1(*Grid(ratings, factors, bias=True).rmse_cell())}
+
+
 def generators(seed):
     """Three independent streams from one seed: dotprod's starts, bias's starts, word vectors.
     (Independent, so --no-solve writes the very start that a solve begins from.)"""
@@ -353,6 +364,25 @@ class Long:
         self.row0 = 2                             # first rating row (row 3)
         self.rmse_row = self.row0 + self.n + 1    # row 210 for 206 ratings
 
+    def onehot_columns(self):
+        """movielens_1hot: data columns, then user one-hot (O), user activations (AE), movie
+        one-hot (AK), movie activations (BA), prediction (BG) and squared error (BH) for k = 5."""
+        d0, k = self.data_col0, self.k
+        cols = {"userId": d0, "movieId": d0 + 1, "user idx": d0 + 2, "movie idx": d0 + 3, "rating": d0 + 4}
+        oh_u0 = d0 + 6
+        act_u0 = oh_u0 + self.nu + 1
+        oh_m0 = act_u0 + k + 1
+        act_m0 = oh_m0 + self.nm + 1
+        return cols, oh_u0, act_u0, oh_m0, act_m0, act_m0 + k + 1, act_m0 + k + 2
+
+    def emb_columns(self):
+        """movielens_emb: data columns, user embedding (M), movie embedding (S), prediction (X),
+        squared error (Y) for k = 5."""
+        d0, k = self.data_col0, self.k
+        cols = {"userId": d0, "movieId": d0 + 1, "rating": d0 + 2, "user idx": d0 + 3, "movie idx": d0 + 4 + k}
+        ue0, me0 = d0 + 4, d0 + 5 + k
+        return cols, ue0, me0, me0 + k, me0 + k + 1
+
     def users_abs(self):
         return (f"{a1(self.u_row0, self.w_col0, True, True)}:"
                 f"{a1(self.u_row0 + self.nu - 1, self.w_col0 + self.k - 1, True, True)}")
@@ -425,12 +455,7 @@ def movielens_1hot_sheet(wb, ratings, w, dot):
     s = wb.sheet("movielens_1hot")
     L = Long(ratings, w.k)
     k, d0 = L.k, L.data_col0
-    cols = {"userId": d0, "movieId": d0 + 1, "user idx": d0 + 2, "movie idx": d0 + 3, "rating": d0 + 4}
-    oh_u0 = d0 + 6                       # O: user one-hot
-    act_u0 = oh_u0 + L.nu + 1            # AE: user activations
-    oh_m0 = act_u0 + k + 1               # AK: movie one-hot
-    act_m0 = oh_m0 + L.nm + 1            # BA: movie activations
-    pred_c, loss_c = act_m0 + k + 1, act_m0 + k + 2
+    cols, oh_u0, act_u0, oh_m0, act_m0, pred_c, loss_c = L.onehot_columns()
 
     s.title((0, 0), "movielens_1hot")
     weight_tables(s, L, ratings, w, dot)
@@ -513,9 +538,7 @@ def movielens_emb_sheet(wb, ratings, w, dot):
     s = wb.sheet("movielens_emb")
     L = Long(ratings, w.k)
     k, d0 = L.k, L.data_col0
-    cols = {"userId": d0, "movieId": d0 + 1, "rating": d0 + 2, "user idx": d0 + 3, "movie idx": d0 + 4 + k}
-    ue0, me0 = d0 + 4, d0 + 5 + k          # M and S: the looked-up embeddings
-    pred_c, loss_c = me0 + k, me0 + k + 1  # X, Y
+    cols, ue0, me0, pred_c, loss_c = L.emb_columns()
 
     s.title((0, 0), "movielens_emb")
     weight_tables(s, L, ratings, w, dot)
