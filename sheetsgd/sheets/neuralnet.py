@@ -28,6 +28,7 @@ from ..writer import Workbook, a1, col_name
 BATCH_SHOWN = 16     # images of the valid set drawn as pictures on the digits sheet
 NUM = "0.0000"
 GRAD = "0.000000"
+PIXEL_WIDTH = 2.6    # columns of a picture: about as wide as a row is high
 HIDE = ";;;"         # a pixel of a picture: the colour says it, the number is in the formula bar
 
 
@@ -75,6 +76,11 @@ def bold(s):
     if not hasattr(book, "_nn_bold"):
         book._nn_bold = book.wb.add_format({"bold": True, "font_color": "#1F3864"})
     return book._nn_bold
+
+
+def section(s, cell, text):
+    r, c = s._rc(cell)
+    s.ws.write_string(r, c, text, bold(s))
 
 
 def block_head(s, r, c, title, subheads):
@@ -161,7 +167,7 @@ def softmax_sheet(wb, activations):
     charts = []
     for k, act in enumerate(activations):
         c = 1 + 5 * k
-        s.text((SM_FIRST - 2, c), f"Image {k + 1}", "label")
+        section(s, (SM_FIRST - 2, c), f"Image {k + 1}")
         for j, h in enumerate(("output", "exp", "softmax", "binary")):
             s.header((SM_FIRST - 1, c + j), h)
         act = numbers(s, SM_FIRST, c, act[:, None], NUM)[:, 0]
@@ -232,7 +238,7 @@ def cross_entropy_sheet(wb, activations, targets, is_cat, preds):
     s.header((hr, c_img), "image")
     s.header((hr, c_tgt), "correct class")
     for name, _ in blocks:
-        s.text((hr - 1, cols[name]), name, "label")
+        section(s, (hr - 1, cols[name]), name)
         for j, cls in enumerate(nn.CLASSES):
             s.header((hr, cols[name] + j), cls)
     s.header((hr, cols["sum"]), "sum exp")
@@ -276,12 +282,12 @@ def cross_entropy_sheet(wb, activations, targets, is_cat, preds):
 
     # The lecture's binary example: is it a cat?
     br = mean_row + 3
-    s.text((br, 0), "binary: is it a cat?", "label")
+    section(s, (br, 0), "binary: is it a cat?")
     s.note((br, 2), "One probability per image, the chance it is a cat. loss = -(y ln p + (1-y) ln(1-p)): "
                     "the same -ln(probability of the correct answer), written without IF.")
     for j, h in enumerate(("image", "isCat", "pred", "loss", "loss (IF)")):
         s.header((br + 1, j), h)
-    bl = []
+    bl, cells = [], []
     for i, (y, p) in enumerate(zip(is_cat, preds)):
         r = br + 2 + i
         s.number((r, 0), i + 1, style="rowhead")
@@ -290,6 +296,7 @@ def cross_entropy_sheet(wb, activations, targets, is_cat, preds):
         yc, pc = a1(r, 1), a1(r, 2)
         v = float(nn.binary_cross_entropy(y, p))
         s.formula((r, 3), f"=-{yc}*LN({pc})-(1-{yc})*LN(1-{pc})", v, NUM)
+        cells.append(a1(r, 3))
         s.formula((r, 4), f"=-IF({yc}=1,LN({pc}),LN(1-{pc}))", -(np.log(p) if y == 1 else np.log(1 - p)), NUM)
         bl.append(v)
     bm = br + 2 + len(bl)
@@ -300,7 +307,7 @@ def cross_entropy_sheet(wb, activations, targets, is_cat, preds):
     s.widths(2, cols["loss1h"], 9)
     s.widths(cols["loss"], cols["loss1h"], 13)
     s.freeze((CE_FIRST, 2))
-    return s
+    return {"binary_loss": cells}
 
 
 # -- digits ---------------------------------------------------------------------------------------
@@ -354,9 +361,8 @@ def digits_sheet(wb, digits, batch_idx, valid_idx, seed):
     s.header((lay.head, 1), "label")
     for k in range(nn.PIXELS):
         s.header((lay.head, PIC_COL + k), f"{k // nn.SIDE},{k % nn.SIDE}")
-    s.text((lay.batch0 - 1, 0), f"the first mini-batch of training ({len(batch_idx)} images): the *_step sheets",
-           "label")
-    s.text((lay.valid0 - 1, 0), f"held out ({len(valid_idx)} images): the *_valid sheets", "label")
+    section(s, (lay.batch0 - 1, 0), f"the first mini-batch of training ({len(batch_idx)} images): the *_step sheets")
+    section(s, (lay.valid0 - 1, 0), f"held out ({len(valid_idx)} images): the *_valid sheets")
     stored_pixels = {}
     for rows, idx in ((range(lay.batch0, lay.batch0 + len(batch_idx)), batch_idx),
                       (range(lay.valid0, lay.valid0 + len(valid_idx)), valid_idx)):
@@ -374,12 +380,12 @@ def digits_sheet(wb, digits, batch_idx, valid_idx, seed):
         picture(s, row, col, cells, caption[0], caption[1])
         pixels_scale(s, row + 1, col, row + nn.SIDE, col + nn.SIDE - 1)
 
-    s.text((PIC_TOP - 1, 0), "mini-batch", "label")
+    section(s, (PIC_TOP - 1, 0), "mini-batch")
     for k in range(len(batch_idx)):
         r = lay.batch_row(k)
         draw(k, PIC_TOP, r, ((f'="label "&{a1(r, 1)}',), f"label {int(digits.labels[batch_idx[k]])}"))
     vtop = PIC_TOP + 10 * (-(-len(batch_idx) // PER_ROW))
-    s.text((vtop - 1, 0), "valid", "label")
+    section(s, (vtop - 1, 0), "the first held-out images, captioned: label: the logistic model's guess / the net's")
 
     def draw_valid(preds):
         """The first valid images, captioned with each model's guess (written once the valid sheets exist)."""
@@ -392,7 +398,7 @@ def digits_sheet(wb, digits, batch_idx, valid_idx, seed):
             draw(k, vtop, r, ((text,), value))
     s.widths(0, 0, 11)
     s.widths(1, 1, 6)
-    s.widths(PIC_COL, PIC_COL + (nn.SIDE + 1) * PER_ROW, 3.2)
+    s.widths(PIC_COL, PIC_COL + (nn.SIDE + 1) * PER_ROW, PIXEL_WIDTH)
     s.freeze((0, 2))    # columns only: the pictures above the table are taller than a screen
     return s, lay, stored_pixels, draw_valid
 
@@ -405,13 +411,22 @@ class Blocks:
     def __init__(self, s, title_row, first_row, nrows, col=2):
         self.s, self.title_row, self.first, self.nrows, self.col = s, title_row, first_row, nrows, col
         self.at = {}
+        self.gaps = []
+        self.used = set()
 
     def add(self, key, title, subheads):
         c = self.col
         block_head(self.s, self.title_row, c, title, subheads)
         self.at[key] = (c, len(subheads))
         self.col = c + len(subheads) + 1
+        self.gaps.append(self.col - 1)
+        self.used.update(range(c, c + len(subheads)))
         return c
+
+    def narrow_gaps(self, width=1.5):
+        """Call after the sheet's column widths: a thin empty column between blocks."""
+        for g in self.gaps:
+            self.s.widths(g, g, width)
 
     def cell(self, key, i, j=0, row_abs=False, col_abs=False):
         c, _ = self.at[key]
@@ -508,7 +523,7 @@ def step_sheet(wb, kind, digits_info, start, lr, wd, hidden=nn.HIDDEN):
     # Band A: one row per image of the batch
     top = 10
     n = bs
-    s.text((top, 0), "the mini-batch, forward and backward: one row per image", "label")
+    section(s, (top, 0), "the mini-batch, forward and backward: one row per image")
     A = Blocks(s, top + 1, top + 3, n)
     s.header((top + 2, 0), "image")
     s.header((top + 2, 1), "label")
@@ -594,7 +609,7 @@ def step_sheet(wb, kind, digits_info, start, lr, wd, hidden=nn.HIDDEN):
         n_in, n_out = shapes[wk]
         top_w = pband[wk]
         what = {"W": "W and b", "W1": "W1 and b1", "W2": "W2 and b2"}[wk]
-        s.text((top_w, 0), f"{what}: the step", "label")
+        section(s, (top_w, 0), f"{what}: the step")
         heads_rows = pixel_heads() if wk in ("W", "W1") else hidden_heads(hidden)
         s.header((top_w + 2, 0), "input")
         for i, h in enumerate(heads_rows):
@@ -651,20 +666,28 @@ def step_sheet(wb, kind, digits_info, start, lr, wd, hidden=nn.HIDDEN):
     sq_after = ",".join(prange(k, 3) for k in names)
     ce_n = float(nn.total(nlln)) / n
     w2_n = nn.sumsq(*(newr[k] for k in names))
-    rows = (("before the step", r["ce"], r["w2"], A.col_range("nll", 0), sq_before),
-            ("after the step", ce_n, w2_n, A.col_range("nlln", 0), sq_after))
-    for j, h in enumerate(("", "cross-entropy", "wd * sum(w^2)", "loss")):
-        if h:
-            s.header((5, 3 + j), h)
-    for i, (label, ce, w2, nll, sq) in enumerate(rows):
-        rr = 6 + i
-        s.text((rr, 3), label, "label")
-        s.formula((rr, 4), f"=AVERAGE({nll})", ce, NUM)
-        s.formula((rr, 5), f"=wd*SUMSQ({sq})", wd * w2, "0.000000")
-        s.formula((rr, 6), f"={a1(rr, 4)}+{a1(rr, 5)}", ce + wd * w2, NUM, "result")
+    cols = (("before", r["ce"], r["w2"], A.col_range("nll", 0), sq_before),
+            ("after", ce_n, w2_n, A.col_range("nlln", 0), sq_after))
+    for i, h in enumerate(("cross-entropy", "wd * sum(w^2)", "loss")):
+        s.text((5 + i, 4), h, "label")
+    for j, (label, ce, w2, nll, sq) in enumerate(cols):
+        c = 5 + j
+        s.header((4, c), label)
+        s.formula((5, c), f"=AVERAGE({nll})", ce, NUM)
+        s.formula((6, c), f"=wd*SUMSQ({sq})", wd * w2, "0.000000")
+        s.formula((7, c), f"={a1(5, c)}+{a1(6, c)}", ce + wd * w2, NUM, "result")
     s.widths(0, 0, 9)
     s.widths(1, 1, 6)
     s.widths(2, A.col, 8.5)
+    used, gaps = set(A.used), set(A.gaps)
+    for wk in [k for k in names if k.startswith("W")]:
+        n_out = shapes[wk][1]
+        for blk in range(4):
+            c = 1 + blk * (n_out + 1)
+            used.update(range(c, c + n_out))
+            gaps.add(c + n_out)
+    for g in sorted(gaps - used):
+        s.widths(g, g, 1.5)
     s.freeze((A.first, 2))
     return {"step": r, "after": {"z": zn, "nll": nlln, "ce": ce_n, "loss": ce_n + wd * w2_n},
             "cells": {k: prange(k, 3) for k in names}}
@@ -704,7 +727,7 @@ def valid_sheet(wb, kind, lay, pixels, labels, training, hidden=nn.HIDDEN):
     x = nn.inputs(pixels)
     top = 7
     A = Blocks(s, top + 1, top + 3, n)
-    s.text((top, 0), "held-out images: one row each", "label")
+    section(s, (top, 0), "held-out images: one row each")
     s.header((top + 2, 0), "image")
     s.header((top + 2, 1), "label")
     if kind == "net":
@@ -785,8 +808,6 @@ def valid_sheet(wb, kind, lay, pixels, labels, training, hidden=nn.HIDDEN):
     # the trainer's log and its chart, right of the weights
     lc = pc + 2 + max(shapes[k][1] for k in shapes if k.startswith("W"))
     lt = top
-    if kind == "logistic":
-        lt = weight_pictures(s, top, lc, params["W"]) + 1
     s.ws.write_string(lt + 1, lc, "training (NumPy): per epoch", bold(s))
     for j, h in enumerate(("epoch", "train loss", "valid accuracy")):
         s.header((lt + 2, lc + j), h)
@@ -812,9 +833,14 @@ def valid_sheet(wb, kind, lay, pixels, labels, training, hidden=nn.HIDDEN):
     s.widths(0, 0, 9)
     s.widths(1, 1, 6)
     s.widths(2, pc + 60, 8.5)
+    A.narrow_gaps()
+    if kind == "logistic":   # right of the chart, on narrow columns: square pixels
+        first = lc + 13
+        weight_pictures(s, top, first, ptop["W"] + 3, pc + 1, params["W"])
+        s.widths(first, first + 5 * (nn.SIDE + 1), PIXEL_WIDTH)
     s.freeze((A.first, 2))
     return {"cells": [a1(A.first + i, A.at["pred"][0], True, True) for i in range(n)], "pred": pred,
-            "accuracy": acc}
+            "accuracy": acc, "accuracy_cell": a1(4, 1)}
 
 
 def training_index(training, i):
@@ -822,36 +848,43 @@ def training_index(training, i):
     return training.valid_idx[i]
 
 
-def weight_pictures(s, top, col, W):
-    """Each digit's 64 weights as an 8x8 picture (formulas pointing at W); returns the last row used."""
+def weight_pictures(s, top, col, w_first, wc, W):
+    """Each digit's 64 weights as an 8x8 picture: formulas pointing at W (first cell at w_first, wc)."""
     s.ws.write_string(top + 1, col, "each digit's weights as a picture: green pixels vote for the digit, "
                                     "red against", bold(s))
-    w_first = top + 3    # W's first row, as laid out in valid_sheet
-    wc = col - (W.shape[1] + 1)   # W's first column
     for d in range(nn.DIGITS):
         r = top + 3 + 10 * (d // 5)
         c = col + (nn.SIDE + 1) * (d % 5)
-        s.text((r, c), f"digit {d}", "label")
+        section(s, (r, c), f"digit {d}")
         cells = [(f"={a1(w_first + k, wc + d)}", W[k, d]) for k in range(nn.PIXELS)]
         for k, (ref, v) in enumerate(cells):
             s.formula((r + 1 + k // nn.SIDE, c + k % nn.SIDE), ref, v, HIDE)
         weights_scale(s, r + 1, c, r + nn.SIDE, c + nn.SIDE - 1)
-    return top + 3 + 20
 
 
 # -- the workbook -----------------------------------------------------------------------------------
 
-def build(path, seed=nn.SEED, valid=nn.VALID, hyper=None, hidden=nn.HIDDEN, activations=None):
-    """Write neuralnet.xlsx; return a one-line summary (both models' valid accuracy)."""
-    digits = nn.load_digits()
+def train_both(seed=nn.SEED, valid=nn.VALID, hyper=None, hidden=nn.HIDDEN):
+    """The digits, the seeded split and both models trained on it (weights rounded as stored)."""
     if not isinstance(seed, int) or seed < 0:
         raise SheetsgdError(f"seed {seed!r} is not a whole number >= 0")
+    digits = nn.load_digits()
     train_idx, valid_idx = nn.split(len(digits.labels), valid, seed)
     hyper = hyper or {}
-    runs = {}
-    for kind in nn.MODELS:
-        runs[kind] = nn.train(kind, digits, train_idx, valid_idx, seed, hyper.get(kind), round_to=writer.stored,
-                              hidden=hidden)
+    runs = {kind: nn.train(kind, digits, train_idx, valid_idx, seed, hyper.get(kind), round_to=writer.stored,
+                           hidden=hidden)
+            for kind in nn.MODELS}
+    return digits, train_idx, valid_idx, runs
+
+
+def build(path, seed=nn.SEED, valid=nn.VALID, hyper=None, hidden=nn.HIDDEN, activations=None):
+    """Write neuralnet.xlsx; return a one-line summary (both models' valid accuracy)."""
+    return write(path, seed, valid, hyper, hidden, activations)["summary"]
+
+
+def write(path, seed=nn.SEED, valid=nn.VALID, hyper=None, hidden=nn.HIDDEN, activations=None):
+    """build(), returning what the sheets hold: {"summary", "runs", "steps", "preds", "split"}."""
+    digits, train_idx, valid_idx, runs = train_both(seed, valid, hyper, hidden)
     batch_idx = runs["logistic"].first_batch
     assert np.array_equal(batch_idx, runs["net"].first_batch)   # one shuffle seed: the same first batch
     h = runs["logistic"].hyper
@@ -873,7 +906,8 @@ def build(path, seed=nn.SEED, valid=nn.VALID, hyper=None, hidden=nn.HIDDEN, acti
             steps[kind] = step_sheet(wb, kind, info, runs[kind].start, h["lr"], h["wd"], hidden)
             preds[kind] = valid_sheet(wb, kind, lay, valid_pixels, digits.labels[valid_idx], runs[kind], hidden)
         draw_valid(preds)
-    return summary(runs, preds)
+    return {"summary": summary(runs, preds), "runs": runs, "steps": steps, "preds": preds,
+            "split": (train_idx, valid_idx)}
 
 
 def summary(runs, preds):
