@@ -359,3 +359,36 @@ def test_reads_from_memory_zip_bytes_written_by_openpyxl(tmp_path):
     s = read_book(tmp_path / "o.xlsx").sheets["sheet one"]
     assert s.cells[(1, 1)].value == 2.0 and s.cells[(3, 1)].value == "text"
     assert s.cells[(2, 1)].formula == "=A1*3" and s.cells[(2, 1)].value is None
+
+
+def spy_paths(monkeypatch):
+    used = []
+    plain = reader._SheetReader.read_plain
+    monkeypatch.setattr(reader._SheetReader, "read_plain",
+                        lambda self, text, part: used.append(plain(self, text, part)) or used[-1])
+    return used
+
+
+def test_writers_plain_shape_takes_the_fast_path(tmp_path, monkeypatch):
+    import openpyxl
+    used = spy_paths(monkeypatch)
+    read_book(xlsxwriter_book(tmp_path / "x.xlsx"))
+    wb = openpyxl.Workbook()
+    wb.active["A1"], wb.active["A2"] = 1, "=A1+1"
+    wb.save(tmp_path / "o.xlsx")
+    read_book(tmp_path / "o.xlsx")
+    assert used and all(used)
+
+
+@pytest.mark.parametrize("odd", [
+    '<row r="1"><!-- a comment --><c r="A1"><v>1</v></c><c r="B1"><f>A1+1</f><v>2</v></c></row>',
+    '<row r="1"><c r="A1"><v>1</v></c><c r="B1"><f><![CDATA[A1+1]]></f><v>2</v></c></row>',
+    '<row r="1">\n  <c r="A1"\n     s="1"><v>1</v></c><c r="B1" t="n"><f>A1+1</f><v>2</v></c></row>',
+    "<row r='1'><c r='A1'><v>1</v></c><c r='B1'><f>A1&#43;1</f><v>2</v></c></row>",
+])
+def test_anything_else_goes_to_lxml_and_reads_the_same(odd, tmp_path, monkeypatch):
+    used = spy_paths(monkeypatch)
+    s = read_book(package(tmp_path / "odd.xlsx", [("s", "xl/worksheets/sheet1.xml", odd)])).sheets["s"]
+    assert s.cells[(1, 1)].value == 1.0
+    assert s.cells[(1, 2)].formula == "=A1+1" and s.cells[(1, 2)].value == 2.0
+    assert used == [False]

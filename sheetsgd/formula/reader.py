@@ -318,8 +318,9 @@ class _Prepended:
 
     def read(self, n=-1):
         if self.head:
-            head, self.head = self.head, b""
-            return head
+            n = len(self.head) if n is None or n < 0 else n
+            out, self.head = self.head[:n], self.head[n:]
+            return out
         return self.rest.read(n)
 
 
@@ -580,11 +581,10 @@ class _SheetReader:
         cells = self.sheet.cells
         room = MAX_CELLS - self.br.cells
         n = 0
-        pos = i
-        for m in _PLAIN_SHEET_DATA.finditer(text, i, j):
-            if m.start() != pos:
-                return False
-            pos = m.end()
+        m = None
+        # scanner().match anchors each match where the last one ended: the matches tile
+        # <sheetData> from its start, and stop at the first thing not in the plain shape.
+        for m in iter(_PLAIN_SHEET_DATA.scanner(text, i, j).match, None):
             letters, digits, t, fattrs, ftext, v, inline, row_r = m.groups()
             if letters is None:
                 if row_r is not None and not 1 <= int(row_r) <= MAX_ROW:
@@ -619,7 +619,7 @@ class _SheetReader:
                 if len(ftext) > MAX_FORMULA_CHARS:
                     self.formula(cell, None, ftext, None, None, r, col)
                 cell.formula = "=" + ftext
-        if text[pos:j].strip(" \t\r\n"):
+        if text[i if m is None else m.end():j].strip(" \t\r\n"):
             return False
         self.br.count_cells(n, self.sheet.name, 0)
         return True
