@@ -70,10 +70,11 @@ class _Fallback(Exception):
 class RelRef(Node):
     """A reference in a shape: each bound is base + m * (the formula's row or column),
     m = 1 for a relative bound (written without '$'), 0 for an absolute one."""
-    __slots__ = ("sheet", "r1", "c1", "r2", "c2", "m")
+    __slots__ = ("sheet", "r1", "c1", "r2", "c2", "m", "cell")
 
     def __init__(self, sheet, r1, c1, r2, c2, m):
         self.sheet, self.r1, self.c1, self.r2, self.c2, self.m = sheet, r1, c1, r2, c2, m
+        self.cell = r1 == r2 and c1 == c2 and m[0] == m[2] and m[1] == m[3]   # one cell wherever used
 
     def at(self, row, col):
         m = self.m
@@ -445,11 +446,12 @@ class Engine:
             units.append((sheet, c, r0, r1, shape, None))
             index.setdefault((sheet, c), []).append((r0, r1, uid))
             return
+        cell_shape, iv, uid = self.cell_shape, index.setdefault((sheet, c), []), len(units)
         for r in range(r0, r1 + 1):
-            self.cell_shape[(sheet, r, c)] = shape
-            uid = len(units)
+            cell_shape[(sheet, r, c)] = shape
             units.append((sheet, c, r, r, shape, None))
-            index.setdefault((sheet, c), []).append((r, r, uid))
+            iv.append((r, r, uid))
+            uid += 1
 
     @staticmethod
     def _independent(shape, sheet, c, r0, r1):
@@ -473,8 +475,19 @@ class Engine:
             if s not in self.store:
                 continue
             a = ref.at(r0, c)
-            b = ref.at(r1, c) if r1 != r0 else a
-            lo_r, lo_c, hi_r, hi_c = min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
+            if r1 == r0:
+                lo_r, lo_c, hi_r, hi_c = a
+            else:
+                b = ref.at(r1, c)
+                lo_r, lo_c, hi_r, hi_c = min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
+            if lo_c == hi_c:          # one column (most references): no column scan
+                iv = index.get((s, lo_c))
+                if iv is not None:
+                    i = bisect.bisect_right(iv, (hi_r, MAX_ROW + 1, 1 << 60)) - 1
+                    while i >= 0 and iv[i][1] >= lo_r:
+                        out.add(iv[i][2])
+                        i -= 1
+                continue
             for cc in self._cols_with_units(index, s, lo_c, hi_c):
                 iv = index[(s, cc)]
                 i = bisect.bisect_right(iv, (hi_r, MAX_ROW + 1, 1 << 60)) - 1
@@ -781,6 +794,19 @@ class Engine:
         return self.eval(node)
 
     def operand(self, node):
+        t = type(node)
+        if t is RelRef and node.cell:       # the common case, without a Range object
+            r, c = node.r1 + node.m[0] * self.row, node.c1 + node.m[1] * self.col
+            store = self.store.get(node.sheet or self.sheet)
+            if store is None or r < 1 or c < 1 or r > MAX_ROW or c > MAX_COL:
+                return REF
+            v = store.get((r, c), store)
+            if v is store:
+                self.ensure(node.sheet or self.sheet, r, c)
+                v = store.get((r, c))
+            return v
+        if t is Const:
+            return node.value
         v = self.eval(node)
         return self.deref(v) if type(v) is Range else v
 
