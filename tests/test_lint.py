@@ -53,6 +53,7 @@ def test_other_lecture_workbooks_are_portable(reference, name):
     ("collab", dict(factors=5, seed=42, solve=True)),
     ("collab", dict(factors=3, seed=7, solve=False)),
     ("graddesc", dict(rows=12, seed=3, epochs=4)),   # the default build is linted in test_libreoffice.py
+    ("neuralnet", dict()),
 ])
 def test_our_workbooks_are_silent(tmp_path, name, kwargs):
     try:
