@@ -148,3 +148,36 @@ def test_whole_columns_and_rows():
     assert v[("S", "B2")] == 2.0
     assert v[("S", "B3")] == 2.0
     assert v[("S", "B4")] == 2.0
+
+
+def test_hostile_workbooks_stay_bounded():
+    # text doubling row after row would need 2^60 characters: Excel caps text at 32,767 (#VALUE!)
+    cells = {"A1": "x"}
+    for r in range(2, 62):
+        cells[f"A{r}"] = f"=A{r - 1}&A{r - 1}"
+    # a 300x300 by 300x300 MMULT, whole-sheet ranges, a wildcard made to backtrack
+    for r in range(1, 301):
+        cells[f"C{r}"] = float(r)
+    cells["B1"] = ArrayFormula("=MMULT(OFFSET(C1,0,0,300,1)*TRANSPOSE(OFFSET(C1,0,0,300,1)),"
+                               "OFFSET(C1,0,0,300,1)*TRANSPOSE(OFFSET(C1,0,0,300,1)))", "B1:B1")
+    other = {"D1": "=SUM(S!C1:XFD1048576)", "D2": "=COUNTA(S!1:1048576)",
+             "D3": "=MATCH(\"" + "*a" * 200 + "*c\",S!E1:E1,0)", "D4": "=ROUND(1.5,1E300)+OFFSET(S!C1,1E300,0)"}
+    cells["E1"] = "a" * 30000
+    start = time.perf_counter()
+    ev = evaluate_book(make_book({"S": cells, "T": other}))
+    assert time.perf_counter() - start < 20
+    v = ev.values
+    assert v[("S", "A15")] == "x" * 2 ** 14
+    assert v[("S", "A16")] == VALUE and v[("S", "A61")] == VALUE      # 2^15 > 32,767 characters
+    assert v[("S", "B1")] == float(sum(r * r for r in range(1, 301)))     # (c c^T)(c c^T) at [1,1]
+    assert v[("T", "D1")] == 300 * 301 / 2
+    assert v[("T", "D2")] == 61 + 1 + 300 + 1
+    assert v[("T", "D3")] == NA
+    assert v[("T", "D4")] == REF
+    assert not ev.uncheckable
+
+
+def test_a_range_over_its_own_cell_is_circular():
+    ev = evaluate_book(make_book({"S": {"A1": 1.0, "D1": ("=SUM(A1:XFD1048576)", 7.0)}}))
+    assert ev.uncheckable[("S", "D1")] == "circular reference: S!D1 -> S!D1"
+    assert ev.values[("S", "D1")] == 7.0

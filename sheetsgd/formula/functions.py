@@ -16,6 +16,8 @@ import math
 import re
 from decimal import ROUND_HALF_UP, Decimal
 
+import numpy as np
+
 from .refs import MAX_COL, MAX_ROW
 from .values import DIV0, NA, NAME, NUM, REF, VALUE, ExcelError
 
@@ -210,12 +212,17 @@ def compare(op, a, b):
     return c >= 0
 
 
+MAX_TEXT = 32767     # Excel's limit on the characters of one cell's text
+
+
 def concat(a, b):
     x, y = to_text(a), to_text(b)
     if type(x) is ExcelError:
         return x
     if type(y) is ExcelError:
         return y
+    if len(x) + len(y) > MAX_TEXT:
+        return VALUE     # Excel: text longer than 32,767 characters is #VALUE! (and no doubling bomb)
     return x + y
 
 
@@ -368,7 +375,9 @@ def _mod(n, d):
 
 
 def _round_decimal(x, digits, rounding):
-    digits = int(digits)   # Excel truncates num_digits
+    digits = int(max(-400.0, min(400.0, digits)))   # Excel truncates num_digits; beyond +-400 nothing changes
+    if digits >= 400:
+        return x
     q = Decimal(1).scaleb(-digits)
     return float(Decimal(repr(x)).quantize(q, rounding=rounding))
 
@@ -818,6 +827,9 @@ def _mmult(ctx, *args):
             return v
         if type(v) is not float:
             return VALUE
+    if n * k * m > 100_000:    # large: NumPy (a hostile file must not take minutes)
+        prod = np.array(a.rows, dtype=float) @ np.array(b.rows, dtype=float)
+        return Array([[num_result(x) for x in row] for row in prod.tolist()])
     bcols = [[b.rows[i][j] for i in range(k)] for j in range(m)]
     out = []
     for arow in a.rows:
@@ -956,18 +968,37 @@ def _index(ctx, ref, row=_MISSING, col=_MISSING, area=_MISSING):
     return rows[0][0] if len(rows) == 1 and len(rows[0]) == 1 else Array(rows)
 
 
-def _wildcard(pattern):
-    out = []
-    i = 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "~" and i + 1 < len(pattern):
-            out.append(re.escape(pattern[i + 1]))
+def _wildcard_match(pattern, text):
+    """Excel's wildcards (* any run, ? one character, ~ escapes), case-insensitive, matched
+    with two pointers in O(len(pattern) * len(text)): no regular expression to backtrack."""
+    p, t = [], text.lower()
+    i, pat = 0, pattern.lower()
+    while i < len(pat):          # tokens: ("*",), ("?",) or a literal character
+        ch = pat[i]
+        if ch == "~" and i + 1 < len(pat):
+            p.append(("lit", pat[i + 1]))
             i += 2
             continue
-        out.append(".*" if ch == "*" else "." if ch == "?" else re.escape(ch))
+        p.append(("star",) if ch == "*" else ("any",) if ch == "?" else ("lit", ch))
         i += 1
-    return re.compile("".join(out), re.IGNORECASE | re.DOTALL)
+    pi = ti = 0
+    star, mark = -1, 0
+    while ti < len(t):
+        if pi < len(p) and (p[pi][0] == "any" or (p[pi][0] == "lit" and p[pi][1] == t[ti])):
+            pi += 1
+            ti += 1
+        elif pi < len(p) and p[pi][0] == "star":
+            star, mark = pi, ti
+            pi += 1
+        elif star >= 0:
+            pi = star + 1
+            mark += 1
+            ti = mark
+        else:
+            return False
+    while pi < len(p) and p[pi][0] == "star":
+        pi += 1
+    return pi == len(p)
 
 
 def _same_kind(a, b):
@@ -997,9 +1028,8 @@ def _match(ctx, lookup, array, match_type=1.0):
         return mt
     if mt == 0:
         if type(lookup) is str and any(ch in lookup for ch in "*?~"):
-            rx = _wildcard(lookup)
             for i, v in enumerate(vals):
-                if type(v) is str and rx.fullmatch(v):
+                if type(v) is str and _wildcard_match(lookup, v):
                     return float(i + 1)
             return NA
         for i, v in enumerate(vals):
