@@ -23,12 +23,12 @@ import numpy as np
 from .. import writer
 from ..errors import SheetsgdError
 from ..models import neuralnet as nn
-from ..writer import Workbook, a1, col_name
+from ..writer import Workbook, a1
 
 BATCH_SHOWN = 16     # images of the valid set drawn as pictures on the digits sheet
 NUM = "0.0000"
 GRAD = "0.000000"
-PIXEL_WIDTH = 2.6    # columns of a picture: about as wide as a row is high
+PIXEL_WIDTH = 2.2    # columns of a picture: about as wide as a row is high
 HIDE = ";;;"         # a pixel of a picture: the colour says it, the number is in the formula bar
 
 
@@ -730,12 +730,13 @@ def valid_sheet(wb, kind, lay, pixels, labels, training, hidden=nn.HIDDEN):
     section(s, (top, 0), "held-out images: one row each")
     s.header((top + 2, 0), "image")
     s.header((top + 2, 1), "label")
+    # the answer first, then how it was reached (formulas may point to their right)
+    A.add("pred", "guess", ["digit"])
+    A.add("ok", "right?", ["1 = yes"])
+    A.add("z", "logits", DIGIT_HEADS)
     if kind == "net":
         A.add("z1", "hidden = MMULT(x, W1) + b1", hidden_heads(hidden))
         A.add("a1", "ReLU", hidden_heads(hidden))
-    A.add("z", "logits", DIGIT_HEADS)
-    A.add("pred", "guess", ["digit"])
-    A.add("ok", "right?", ["1 = yes"])
 
     # the trained weights, to the right of the table
     pc = A.col + 1
@@ -832,7 +833,8 @@ def valid_sheet(wb, kind, lay, pixels, labels, training, hidden=nn.HIDDEN):
 
     s.widths(0, 0, 9)
     s.widths(1, 1, 6)
-    s.widths(2, pc + 60, 8.5)
+    s.widths(2, lc + 12, 8.5)        # not over the pictures' columns: overlapping widths do not mix
+    s.widths(lc + 1, lc + 2, 13)
     A.narrow_gaps()
     if kind == "logistic":   # right of the chart, on narrow columns: square pixels
         first = lc + 13
