@@ -155,6 +155,13 @@ def test_two_builds_are_byte_identical(default, tmp_path):
 
 def test_committed_workbook_is_a_fresh_build(default):
     assert COMMITTED.exists(), "run `sheetsgd build --only collab` and commit workbooks/collab_filter.xlsx"
+    about = openpyxl.load_workbook(COMMITTED, read_only=True)["about"]
+    texts = [v for row in about.iter_rows(values_only=True) for v in row if isinstance(v, str)]
+    about.parent.close()
+    if collab.solver_versions() not in texts:
+        # The solve's trajectory (and so the fitted weights' last digits) depends on numpy and
+        # scipy; byte equality is only a fair test with the versions the file was built with.
+        pytest.skip(f"workbooks/collab_filter.xlsx was solved with other versions than {collab.solver_versions()}")
     assert COMMITTED.read_bytes() == default.path.read_bytes(), \
         "workbooks/collab_filter.xlsx is stale: run `sheetsgd build --only collab` and commit it"
 

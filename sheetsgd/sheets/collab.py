@@ -715,6 +715,8 @@ def about_sheet(s, ratings, k, seed, solve, origin, runs, results):
             options.append((f"{name} fit", f"best of {len(run.fits)} L-BFGS-B runs from random starts, "
                             f"RMSE {run.best.rmse:.6f}; random start RMSE "
                             f"{cf.rmse(ratings, cf.predict(run.start)):.4f}"))
+    if any(run is not None for run in runs.values()):
+        options.append(("solved with", solver_versions()))   # a fit's last digits depend on these
     options.append(("command", command_line(k, seed, solve)))
     options.append(("lecture", "fast.ai course-v3 lesson 5, collab_filter.xlsx (RMSE 0.3930 and 0.3195 with Solver)"))
     for name, value in options:
@@ -726,6 +728,11 @@ def about_sheet(s, ratings, k, seed, solve, origin, runs, results):
     s.widths(1, 1, 10)
     s.widths(2, 2, 80)
     s.freeze((1, 0))
+
+
+def solver_versions():
+    import scipy
+    return f"numpy {np.__version__}, scipy {scipy.__version__}"
 
 
 def command_line(k, seed, solve):
