@@ -206,9 +206,7 @@ def test_every_formula_matches_its_cached_value(built, capsys):
     from sheetsgd.cli import main
     with pytest.raises(SystemExit) as e:
         main(["check", str(built[0])])
-    out = capsys.readouterr().out
-    assert e.value.code == 0, out
-    assert "not checkable" in out and " 0 " in out.splitlines()[-2]   # the total row: nothing uncheckable
+    assert e.value.code == 0, capsys.readouterr().out
 
 
 def test_no_uncheckable_cells_and_portable_functions(book, evaluated):
