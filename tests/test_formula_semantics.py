@@ -241,3 +241,44 @@ def test_range_where_a_scalar_is_expected_does_not_crash():
     # a computed multi-cell array in a single cell: #VALUE! (no spilling)
     assert values[("S", "B2")] == VALUE
     assert values[("S", "E1")] == VALUE
+
+
+LOOKUP = make_book({"S": {"A1": 1.0, "A2": 5.0, "A3": "apple", "A4": "Banana", "A5": 10.0,
+                          "B1": 10.0, "B2": 20.0, "B3": 30.0, "B4": 40.0, "B5": 50.0}})
+
+
+@pytest.mark.parametrize("text, expected", [
+    # COUNTIF/SUMIF criteria ("Use the wildcard characters ... question mark (?) and asterisk (*)";
+    # "criteria ... such as 32, ">32", B4, "apples""; text matching ignores case)
+    ('=COUNTIF(A1:A6,">4")', 2.0),
+    ('=COUNTIF(A1:A6,"a*")', 1.0),
+    ('=COUNTIF(A1:A6,"APPLE")', 1.0),
+    ('=COUNTIF(A1:A6,"")', 1.0),           # the blank A6
+    ('=COUNTIF(A1:A6,"<>")', 5.0),         # non-blank
+    ("=COUNTIF(A1:A5,5)", 1.0),
+    ('=SUMIF(A1:A5,">=5",B1:B5)', 70.0),
+    ('=SUMIF(A1:A5,">=5")', 15.0),
+    ('=AVERAGEIF(A1:A5,"<>apple",B1:B5)', 30.0),
+    ('=SUMIFS(B1:B5,A1:A5,">1",B1:B5,"<50")', 20.0),
+    ('=COUNTIFS(A1:A5,"*an*",B1:B5,">10")', 1.0),
+    ('=SUMIF(A1:A5,">1",B1:B4)', VALUE),
+    # VLOOKUP: "If range_lookup is FALSE, VLOOKUP will only find an exact match"; col_index_num
+    # "greater than the number of columns in table_array ... #REF!"; "less than 1 ... #VALUE!"
+    ("=VLOOKUP(5,A1:B5,2,FALSE)", 20.0),
+    ('=VLOOKUP("BANANA",A1:B5,2,FALSE)', 40.0),
+    ("=VLOOKUP(7,A1:B2,2)", 20.0),         # approximate: the largest value <= 7
+    ("=VLOOKUP(7,A1:B2,3)", REF),
+    ("=VLOOKUP(7,A1:B2,0)", VALUE),
+    ("=VLOOKUP(7,A1:B5,2,FALSE)", NA),
+    ("=HLOOKUP(5,{1,5;10,50},2,FALSE)", 50.0),
+    # LARGE/SMALL: "If k <= 0 or if k is greater than the number of data points, #NUM!"
+    ("=LARGE(A1:B5,2)", 40.0),
+    ("=SMALL(A1:A5,1)", 1.0),
+    ("=SMALL(A1:A5,9)", NUM),
+    ("=MEDIAN(1,2,3,4)", 2.5),             # "If there is an even number of numbers ... the average of the two in the middle"
+    ('=CONCATENATE("a",1,TRUE)', "a1TRUE"),
+    ('=LEN("abc")', 3.0),
+    ("=N(TRUE)", 1.0),
+])
+def test_lookups_conditional_aggregates_and_text(text, expected):
+    assert evaluate_formula(text, LOOKUP, "S") == expected

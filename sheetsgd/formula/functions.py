@@ -1082,6 +1082,216 @@ def _choose(ctx, *nodes):
     return _branch(ctx, nodes[k])
 
 
+# ---------------------------------------------------------------- more lookups, conditional aggregates, text
+def _lookup(vertical):
+    # VLOOKUP(lookup, table, col_index, [range_lookup=TRUE]): MATCH on the first column (type 1
+    # when range_lookup is TRUE, else exact), then that row's col_index-th value;
+    # col_index < 1 -> #VALUE!, beyond the table -> #REF!, not found -> #N/A (HLOOKUP: rows)
+    def impl(ctx, lookup, table, index, approximate=True):
+        if type(table) is not Array:
+            table = Array([[table]])
+        k = _int_arg(ctx.value_of(index))
+        if type(k) is ExcelError:
+            return k
+        h, w = table.shape
+        if k < 1:
+            return VALUE
+        if k > (w if vertical else h):
+            return REF
+        approx = approximate if approximate is not _MISSING else True
+        approx = to_bool(approx)
+        if type(approx) is ExcelError:
+            return approx
+        keys = Array([[row[0]] for row in table.rows]) if vertical else Array([table.rows[0]])
+        pos = _match(ctx, lookup, keys, 1.0 if approx else 0.0)
+        if type(pos) is ExcelError:
+            return pos
+        i = int(pos) - 1
+        return table.rows[i][k - 1] if vertical else table.rows[k - 1][i]
+    return impl
+
+
+FUNCTIONS["VLOOKUP"] = ("values", _lookup(True))
+FUNCTIONS["HLOOKUP"] = ("values", _lookup(False))
+
+_CRITERION = re.compile(r"^(<=|>=|<>|=|<|>)?(.*)$", re.DOTALL)
+
+
+def _criterion(crit):
+    """Excel's criteria (COUNTIF, SUMIF ...): a value means equal; text may start with
+    = <> < > <= >=; "=" with text uses wildcards * ? ~; case is ignored. Returns a predicate."""
+    if type(crit) is Array:
+        crit = crit.rows[0][0]
+    if crit is None:
+        crit = ""
+    if type(crit) is not str:
+        return lambda v: type(v) is type(crit) and v == crit if type(crit) is bool else \
+            (type(v) is float and v == crit)
+    m = _CRITERION.match(crit)
+    op, operand = m.group(1) or "=", m.group(2)
+    x = to_number(operand) if operand.strip() != "" else VALUE
+    number = type(x) is float
+    if operand.upper() in ("TRUE", "FALSE"):
+        target = operand.upper() == "TRUE"
+        cmp = lambda v: type(v) is bool and compare(op, v, target) is True  # noqa: E731
+        return cmp
+    if operand == "":
+        if op == "=":
+            return lambda v: v is None or v == ""
+        if op == "<>":
+            return lambda v: not (v is None or v == "")
+        return lambda v: False
+    if number:
+        return lambda v: type(v) is float and compare(op, v, x) is True
+    if op in ("=", "<>"):
+        wild = any(ch in operand for ch in "*?~")
+
+        def eq(v):
+            if type(v) is not str:
+                return False
+            return _wildcard_match(operand, v) if wild else v.lower() == operand.lower()
+        return eq if op == "=" else (lambda v: not eq(v))
+    return lambda v: type(v) is str and compare(op, v, operand) is True
+
+
+def _conditional(ctx, pairs):
+    """The cells (as flat indices) meeting every (range, criterion) pair; #VALUE! on shape mismatch."""
+    shape, keep = None, None
+    for rng, crit in pairs:
+        if type(rng) is not Array:
+            return VALUE
+        if shape is None:
+            shape = rng.shape
+        elif rng.shape != shape:
+            return VALUE
+        pred = _criterion(ctx.value_of(crit))
+        ok = [pred(v) for v in rng.flat()]
+        keep = ok if keep is None else [a and b for a, b in zip(keep, ok)]
+    return keep
+
+
+@register("COUNTIF", "values")
+def _countif(ctx, rng, crit):
+    keep = _conditional(ctx, [(rng, crit)])
+    return keep if type(keep) is ExcelError else float(sum(keep))
+
+
+@register("COUNTIFS", "values")
+def _countifs(ctx, *args):
+    if not args or len(args) % 2:
+        return VALUE
+    keep = _conditional(ctx, list(zip(args[::2], args[1::2])))
+    return keep if type(keep) is ExcelError else float(sum(keep))
+
+
+def _sum_kept(values, keep, average=False):
+    xs = []
+    for v, k in zip(values.flat(), keep):
+        if k:
+            if type(v) is ExcelError:
+                return v
+            if type(v) is float:
+                xs.append(v)
+    if average:
+        return DIV0 if not xs else num_result(_plain_sum(xs) / len(xs))
+    return num_result(_plain_sum(xs))
+
+
+def _sumif(average):
+    def impl(ctx, rng, crit, sum_range=_MISSING):
+        # SUMIF(range, criteria, [sum_range]): sum_range defaults to range (same shape used)
+        keep = _conditional(ctx, [(rng, crit)])
+        if type(keep) is ExcelError:
+            return keep
+        values = rng if sum_range is _MISSING else sum_range
+        if type(values) is not Array or values.shape != rng.shape:
+            return VALUE
+        return _sum_kept(values, keep, average)
+    return impl
+
+
+FUNCTIONS["SUMIF"] = ("values", _sumif(False))
+FUNCTIONS["AVERAGEIF"] = ("values", _sumif(True))
+
+
+def _sumifs(average):
+    def impl(ctx, values, *args):
+        # SUMIFS(sum_range, range1, criteria1, ...): every range the shape of sum_range
+        if not args or len(args) % 2 or type(values) is not Array:
+            return VALUE
+        pairs = list(zip(args[::2], args[1::2]))
+        if any(type(r) is not Array or r.shape != values.shape for r, _ in pairs):
+            return VALUE
+        keep = _conditional(ctx, pairs)
+        return keep if type(keep) is ExcelError else _sum_kept(values, keep, average)
+    return impl
+
+
+FUNCTIONS["SUMIFS"] = ("values", _sumifs(False))
+FUNCTIONS["AVERAGEIFS"] = ("values", _sumifs(True))
+
+
+def _kth(largest):
+    def impl(ctx, array, k):
+        # LARGE/SMALL(array, k): numbers only; k < 1 or beyond the count -> #NUM!
+        xs = _numbers([array if type(array) is Array else Array([[array]])])
+        if type(xs) is ExcelError:
+            return xs
+        kk = to_number(ctx.value_of(k))
+        if type(kk) is ExcelError:
+            return kk
+        kk = math.ceil(kk)
+        if kk < 1 or kk > len(xs):
+            return NUM
+        return sorted(xs, reverse=largest)[kk - 1]
+    return impl
+
+
+FUNCTIONS["LARGE"] = ("values", _kth(True))
+FUNCTIONS["SMALL"] = ("values", _kth(False))
+
+
+@_aggregate("MEDIAN")
+def _median(xs):
+    if not xs:
+        return NUM
+    ys = sorted(xs)
+    n = len(ys)
+    return ys[n // 2] if n % 2 else (ys[n // 2 - 1] + ys[n // 2]) / 2
+
+
+@register("CONCATENATE CONCAT", "values")
+def _concatenate(ctx, *args):
+    out = ""
+    for a in args:
+        for v in (a.flat() if type(a) is Array else [a]):
+            if v is _MISSING:
+                continue
+            out = concat(out, v)
+            if type(out) is ExcelError:
+                return out
+    return out
+
+
+@register("LEN", "scalar")
+def _len(ctx, *args):
+    if len(args) != 1:
+        return VALUE
+
+    def f(v):
+        t = to_text(v)
+        return t if type(t) is ExcelError else float(len(t))
+    return broadcast(f, args[0])
+
+
+@register("N", "scalar")
+def _n(ctx, *args):
+    if len(args) != 1:
+        return VALUE
+    return broadcast(lambda v: v if type(v) in (float, ExcelError) else (float(v) if type(v) is bool else 0.0),
+                     args[0])
+
+
 # ---------------------------------------------------------------- volatile (never computed here)
 @register("RAND RANDBETWEEN NOW TODAY RANDARRAY", "values")
 def _volatile(ctx, *args):
