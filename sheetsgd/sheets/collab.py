@@ -292,7 +292,7 @@ def dotprod_sheet(wb, ratings, w):
     r1 = g.pred_row0 + 1
     pr = f"{col_name(g.col0)}{r1}"
     notes(s, g, [
-        (1, ["Ratings (data): 15 users x 15 movies of MovieLens, "
+        (1, [f"Ratings (data): {g.nu} users x {g.nm} movies of MovieLens, "
              f"{ratings.count} ratings; a blank cell = not rated.",
              "Edit a rating and watch the RMSE below."]),
         (g.mf_row0, [f"Movie factors (weights): {k} numbers per movie, one column each.",
