@@ -340,8 +340,8 @@ class DigitsLayout:
 
 
 def picture(s, r, c, cells, caption, caption_value, fmt=HIDE):
-    """An 8x8 picture at (r, c): a caption formula then 64 cells referring to `cells` (pixel order)."""
-    s.formula((r, c), caption[0], caption_value)
+    """An 8x8 picture at (r, c): a caption formula, then 64 cells, `cells` = [(formula, value)] in pixel order."""
+    s.formula((r, c), caption, caption_value)
     for k, (ref, v) in enumerate(cells):
         s.formula((r + 1 + k // nn.SIDE, c + k % nn.SIDE), ref, v, fmt)
 
@@ -353,7 +353,7 @@ def digits_sheet(wb, digits, batch_idx, valid_idx, seed):
     s = wb.sheet("digits")
     s.title("A1", "digits: 8x8 handwritten digits, each a row of 64 pixels (0 = white .. 16 = black)")
     s.note("A2", "UCI ML hand-written digits (E. Alpaydin, C. Kaynak, 1998; CC BY 4.0), the copy scikit-learn "
-                 f"ships. Shuffled with seed {seed}: the last {len(valid_idx)} of the shuffle are held out (valid).")
+                 f"ships. Shuffled with seed {seed}: the first {len(valid_idx)} of the shuffle are held out (valid).")
     s.note("A3", "A pixel counts the inked bits of a 4x4 block of the 32x32 scan: 0..16. The pictures below "
                  "are formulas pointing at the table, coloured by value: edit a pixel and its picture changes.")
     # the table
@@ -374,16 +374,16 @@ def digits_sheet(wb, digits, batch_idx, valid_idx, seed):
     pixels_scale(s, lay.batch0, PIC_COL, last, PIC_COL + nn.PIXELS - 1, dark="#8EA9DB")
 
     # the pictures: the batch with its labels, then the first valid images with both models' guesses
-    def draw(k, top, r_table, caption):
+    def draw(k, top, r_table, caption, caption_value):
         row, col = top + 10 * (k // PER_ROW), PIC_COL + (nn.SIDE + 1) * (k % PER_ROW)
         cells = [(f"={a1(r_table, PIC_COL + j)}", stored_pixels[r_table][j]) for j in range(nn.PIXELS)]
-        picture(s, row, col, cells, caption[0], caption[1])
+        picture(s, row, col, cells, caption, caption_value)
         pixels_scale(s, row + 1, col, row + nn.SIDE, col + nn.SIDE - 1)
 
     section(s, (PIC_TOP - 1, 0), "mini-batch")
     for k in range(len(batch_idx)):
         r = lay.batch_row(k)
-        draw(k, PIC_TOP, r, ((f'="label "&{a1(r, 1)}',), f"label {int(digits.labels[batch_idx[k]])}"))
+        draw(k, PIC_TOP, r, f'="label "&{a1(r, 1)}', f"label {int(digits.labels[batch_idx[k]])}")
     vtop = PIC_TOP + 10 * (-(-len(batch_idx) // PER_ROW))
     section(s, (vtop - 1, 0), "the first held-out images, captioned: label: the logistic model's guess / the net's")
 
@@ -395,7 +395,7 @@ def digits_sheet(wb, digits, batch_idx, valid_idx, seed):
             text = '="label "&{}&": "&logistic_valid!{}&" / "&net_valid!{}'.format(
                 a1(r, 1), preds["logistic"]["cells"][k], preds["net"]["cells"][k])
             value = f"label {lab}: {preds['logistic']['pred'][k]} / {preds['net']['pred'][k]}"
-            draw(k, vtop, r, ((text,), value))
+            draw(k, vtop, r, text, value)
     s.widths(0, 0, 11)
     s.widths(1, 1, 6)
     s.widths(PIC_COL, PIC_COL + (nn.SIDE + 1) * PER_ROW, PIXEL_WIDTH)
