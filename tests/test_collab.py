@@ -241,3 +241,15 @@ def test_libreoffice_computes_our_rmses(default, soffice):
     for name, cell in RMSE_CELLS.items():
         assert close(theirs[(name, cell)], default.values[(name, cell)], rel=5e-15), (name, cell)
     assert math.isfinite(theirs[("bias", "V42")]) and theirs[("bias", "V42")] < 0.32   # not the lecture's 0.858
+
+
+def test_cli_build_no_solve(tmp_path, capsys):
+    from sheetsgd.cli import main
+    with pytest.raises(SystemExit) as e:
+        main(["build", "--only", "collab", "--no-solve", "--seed", "5", "--out", str(tmp_path)])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    assert f"wrote {tmp_path / 'collab_filter.xlsx'}" in out and "dotprod RMSE" in out
+    values = openpyxl.load_workbook(tmp_path / "collab_filter.xlsx", data_only=True)["dotprod"]
+    weights = [c.value for row in values["B25:F39"] for c in row]
+    assert all(0 <= w < 1 for w in weights)                  # =RAND()-like start, as Solver would find it

@@ -174,3 +174,13 @@ def test_a_local_minimum_is_escaped_by_another_start(ratings):
     solve = cf.solve(ratings, np.random.default_rng(4), 5, bias=True)
     assert solve.fits[0].rmse == first.rmse and len(solve.fits) >= 3
     assert solve.best.rmse < 0.3187
+
+
+@pytest.mark.slow
+def test_benchmark_prints_both_sheets_and_the_ratio(capsys):
+    from sheetsgd.bench import collab_solve
+    assert collab_solve.main(["--repeat", "1"]) == 0
+    out = capsys.readouterr().out
+    for sheet in ("dotprod", "bias"):
+        assert sum(line.startswith(sheet) for line in out.splitlines()) == 3   # analytic, finite diff., ratio
+    assert "finite diff." in out and "ratio" in out and "both sheets: analytic" in out
