@@ -330,15 +330,22 @@ def _ranked_rows(sh, row, heading, movie_rows, t, value=None, value_name=None):
     return row + 2 + len(movie_rows) + 1
 
 
+def _ranked_widths(sh):
+    sh.widths(0, 1, 10)
+    sh.widths(2, 2, 45)
+    sh.widths(3, 6, 12)
+
+
 def _write_bias(sh, t):
     top = _most_rated(t)
     by_bias = top[np.argsort(t.movie_bias[top], kind="stable")]
     k = min(N_RANKED, len(by_bias))
+    sh.title((0, 0), "Movie bias: which movies everyone rates above or below what their tastes predict")
     sh.note((1, 0), f"The {len(top):,} most rated movies ranked by their learned bias: what the model thinks of "
                     f"a movie once the users' tastes are accounted for (the lecture's movie_bias).")
     row = _ranked_rows(sh, 3, f"Lowest bias ({k})", by_bias[:k], t)
     _ranked_rows(sh, row + 1, f"Highest bias ({k})", by_bias[::-1][:k], t)
-    sh.widths(2, 2, 45)
+    _ranked_widths(sh)
 
 
 def _write_pca(sh, t, result):
@@ -347,6 +354,7 @@ def _write_pca(sh, t, result):
     n_comp = min(N_PCA, t.M.shape[1], len(top))
     comps = movie_pca(t.M[top], k=n_comp)
     k = min(N_PCA_SHOWN, len(top))
+    sh.title((0, 0), "Principal components of the movie factors: what the embedding learned")
     sh.note((1, 0), f"The first {n_comp} principal components of the {len(top):,} most rated movies' factors "
                     f"(NumPy SVD of the centred factors). The lecture reads the first as 'critically acclaimed "
                     f"vs popular' and the second as 'dialogue-driven vs action'; the sign of each is arbitrary.")
@@ -356,7 +364,7 @@ def _write_pca(sh, t, result):
         high, low = order[::-1][:k], order[:k]
         row = _ranked_rows(sh, row, f"Component {c + 1}: highest", top[high], t, comps[high, c], f"component {c + 1}")
         row = _ranked_rows(sh, row, f"Component {c + 1}: lowest", top[low], t, comps[low, c], f"component {c + 1}")
-    sh.widths(2, 2, 45)
+    _ranked_widths(sh)
 
 
 def _write_about(sh, t, result, options, refs):
@@ -402,7 +410,7 @@ def _write_about(sh, t, result, options, refs):
     sh.text((row + 1, 0), "workbook valid MSE", "label")
     sh.formula((row + 1, 1), f"={refs['valid']}", _or_div0(t.valid_mse), "0.0000", "result")
     sh.note((row + 1, 2), "= the trainer's valid MSE after the last epoch")
-    sh.widths(0, 0, 22)
+    sh.widths(0, 0, 26)
     sh.widths(1, 2, 12)
 
 
