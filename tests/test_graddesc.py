@@ -320,3 +320,15 @@ def test_libreoffice_agrees_on_divergence(tmp_path, soffice):
     allow = fd_cell(read_book(path))
     assert all(allow(s, c) for s, c, _, _ in report.mismatches), report.mismatches[:5]
     assert report.matched >= report.cells - 4
+
+
+def test_finite_differences_in_the_sheet_are_high_by_the_bump(default_book):
+    """est de/db - de/db = 0.01 and est de/da - de/da = 0.01*x^2 (derived and bounded in
+    test_models_graddesc.py), here on the workbook's own cells."""
+    basic = default_book.sheets["basic"]
+    h = headers(basic)
+    rows = range(HEADER_ROW + 1, HEADER_ROW + 1 + 29 * sg.EPOCHS)
+    col = {k: h[k][0] for k in ("x", "est de/db", "de/db", "est de/da", "de/da")}
+    v = {k: np.array([basic.cells[(r, c)].value for r in rows]) for k, c in col.items()}
+    np.testing.assert_allclose(v["est de/db"] - v["de/db"], 0.01, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(v["est de/da"] - v["de/da"], 0.01 * v["x"] ** 2, rtol=1e-8, atol=1e-8)

@@ -103,8 +103,8 @@ NOTES = {
     "momentum": [
         "Each step uses the average of recent gradients (beta 0.9) instead of this point's alone: "
         "noise cancels, steady directions add up.",
-        "lr 1e-4 as in the lecture: this average is (1-beta)*g + beta*avg, the same size as g, so it "
-        "can go no faster than basic SGD; it is smoother.",
+        "lr 1e-4 as in the lecture: the average (1-beta)*g + beta*avg is the size of g, so b moves about "
+        "as fast as in basic SGD, but the steps are smoother (a lower RMSE).",
     ],
     "rmsprop": [
         "Each weight's step is divided by the root of its average squared gradient: a gets small steps "
@@ -223,8 +223,8 @@ def build(path, rows=ROWS, seed=42, epochs=EPOCHS, hyper=None, start=None, lr=No
 
 def summary(runs, epochs):
     parts = [f"{epochs} epochs; RMSE " + ", ".join(f"{n} {fmt(r.epochs['rmse'][-1])}" for n, r in runs.items())]
-    ann = runs["adam_ann"]
-    parts.append(f"adam_ann a={fmt(ann.epochs['a'][-1], 6)} b={fmt(ann.epochs['b'][-1], 6)}")
+    parts.append(", ".join(f"{n} a={fixed(runs[n].epochs['a'][-1])} b={fixed(runs[n].epochs['b'][-1])}"
+                           for n in ("adam", "adam_ann")))
     for n, r in runs.items():
         if r.diverged_at is not None:
             parts.append(f"{n} diverged at epoch {r.diverged_at}")
@@ -233,6 +233,10 @@ def summary(runs, epochs):
 
 def fmt(v, digits=4):
     return "#NUM!" if math.isnan(v) else f"{v:.{digits}g}"
+
+
+def fixed(v, decimals=5):
+    return "#NUM!" if math.isnan(v) else f"{v:.{decimals}f}"
 
 
 def about_sheet(wb, rows, epochs, seed):
@@ -272,6 +276,7 @@ def about_sheet(wb, rows, epochs, seed):
             s.text((i + 2, 0), head, "label")
         if text:
             s.text((i + 2, 1), text)
+    s.freeze((1, 0))
     return s
 
 
