@@ -203,6 +203,7 @@ class Solve:
 
 MAX_STARTS = 8
 SAME_RMSE = 1e-7   # relative: two fits that end this close found the same minimum
+EXACT_FIT = 1e-4   # an RMSE this small reproduces every rating to well under a star
 
 
 def solve(ratings, rng, k, bias=False, analytic_gradient=True, max_starts=MAX_STARTS):
@@ -217,6 +218,8 @@ def solve(ratings, rng, k, bias=False, analytic_gradient=True, max_starts=MAX_ST
         fits = [_fit(ratings, first, analytic_gradient)]
         while len(fits) < max_starts:
             best = min(f.rmse for f in fits)
+            if best < EXACT_FIT:       # enough factors to reproduce every rating: nothing left to find
+                break
             if sum(abs(f.rmse - best) <= SAME_RMSE * best for f in fits) >= 2:
                 break
             fits.append(_fit(ratings, random_start(rng, nu, nm, k, bias), analytic_gradient))
