@@ -36,9 +36,12 @@ DIGITS = 10
 VALID = 300
 SEED = 42
 HIDDEN = 50          # the lesson's Mnist_NN: nn.Linear(784, 50) -> ReLU -> nn.Linear(50, 10)
+# The lesson: lr 2e-2, wd 1e-5, bs 64 on 60,000 MNIST images. Here 1,497 images in batches of 16; measured
+# over the splits of seeds 42..47, lr 0.2 for 60 epochs gives valid accuracy 95.7-97.7% (logistic) and
+# 96.7-98.0% (net), where lr 0.1 for 30 epochs gave 94.0-98.0% and 94.7-97.7%: 300 images are a noisy judge.
 DEFAULTS = {
-    "logistic": {"lr": 0.1, "wd": 1e-4, "bs": 16, "epochs": 30},
-    "net": {"lr": 0.1, "wd": 1e-4, "bs": 16, "epochs": 30},
+    "logistic": {"lr": 0.2, "wd": 1e-4, "bs": 16, "epochs": 60},
+    "net": {"lr": 0.2, "wd": 1e-4, "bs": 16, "epochs": 60},
 }
 MODELS = ("logistic", "net")
 
@@ -112,11 +115,19 @@ def load_digits():
     return Digits(table[:, :PIXELS], table[:, PIXELS].astype(int))
 
 
+STREAMS = ("split", "init", "shuffle")
+
+
+def stream(seed, purpose):
+    """One seed, independent random streams: the split, the initial weights, the shuffles."""
+    return np.random.default_rng([seed, STREAMS.index(purpose)])
+
+
 def split(n, valid=VALID, seed=SEED):
     """(train, valid) indices: a seeded shuffle, the first `valid` held out (sorted, for the sheet)."""
     if not 0 < valid < n:
         raise SheetsgdError(f"valid {valid!r} must be between 1 and {n - 1} images")
-    order = np.random.default_rng(seed).permutation(n)
+    order = stream(seed, "split").permutation(n)
     return order[valid:], np.sort(order[:valid])
 
 
@@ -138,7 +149,7 @@ def param_names(kind):
 def init(kind, seed=SEED, hidden=HIDDEN):
     """PyTorch's nn.Linear start: weights and biases uniform in +-1/sqrt(fan_in). Stored as
     (inputs, outputs) so the sheet multiplies x @ W, a row of images by a column of weights."""
-    rng = np.random.default_rng(seed)
+    rng = stream(seed, "init")
     shapes = [(PIXELS, DIGITS)] if kind == "logistic" else [(PIXELS, hidden), (hidden, DIGITS)]
     params = {}
     for i, (fan_in, fan_out) in enumerate(shapes):
@@ -265,7 +276,7 @@ def train(kind, digits, train_idx, valid_idx, seed=SEED, hyper=None, round_to=No
     """
     h = check_hyper(kind, hyper)
     round_to = round_to or (lambda a: a)
-    rng = np.random.default_rng(seed + 1)
+    rng = stream(seed, "shuffle")
     params = {k: round_to(v) for k, v in init(kind, seed, hidden).items()}
     start = {k: v.copy() for k, v in params.items()}
     x_train, y_train = inputs(digits.pixels[train_idx]), digits.labels[train_idx]
