@@ -46,8 +46,8 @@ MAX_FORMULA_CHARS = 8192
 MAX_ROW = 1_048_576
 MAX_COL = 16_384
 
-# Above this many bytes of worksheet XML (~100k cells) the reader reports progress.
-PROGRESS_BYTES = 8 * 2**20
+# Above this many bytes of worksheet XML (~100k cells at ~40-50 bytes each) the reader reports progress.
+PROGRESS_BYTES = 4 * 2**20
 
 _REL_WORKSHEET = "/worksheet"
 _REL_OFFICE_DOCUMENT = "/officeDocument"
@@ -532,16 +532,19 @@ class _SheetReader:
     def read(self, part):
         data = self.br.pkg.read(part)
         text = _decode_plain(data)
-        plain = False
         if text is not None:
+            del data                                  # one copy of the part in memory, not two
             try:
                 plain = self.read_plain(text, part)
             except _NotPlain:
                 plain = False
+            if plain:
+                self.finish()
+                return
+            data = text.encode("utf-8")
             del text
-        if not plain:
-            self.reset()
-            self.read_xml(io.BytesIO(data), part)
+        self.reset()
+        self.read_xml(io.BytesIO(data), part)
         del data
         self.finish()
 
@@ -794,7 +797,7 @@ def read_book(path, progress=None):
     """Read an .xlsx/.xlsm into a Book; any problem is a one-line SheetsgdError naming the file.
 
     progress: optional callable(str), told which sheet is being read when the worksheets
-    hold more than ~8 MB of XML (roughly 100k cells).
+    hold more than ~4 MB of XML (roughly 100k cells).
     """
     label = os.fspath(path)
     try:
