@@ -7,6 +7,7 @@
 parser.py turns text into a tree, functions.py holds Excel's functions and operators,
 engine.py computes a Book (book.py) in dependency order. Values follow values.py.
 """
+import gc
 from dataclasses import dataclass, field
 from itertools import repeat
 
@@ -27,14 +28,26 @@ def evaluate_book(book):
     from .engine import evaluate
     from .refs import col_letters
     eng = evaluate(book)
+    was_enabled = gc.isenabled()
+    gc.disable()          # millions of new keys: no collector passes over them (see engine.evaluate)
+    try:
+        values = _values(eng)
+    finally:
+        if was_enabled:
+            gc.enable()
+    uncheckable = {(s, f"{col_letters(c)}{r}"): why for (s, r, c), why in eng.uncheckable.items()}
+    return Evaluation(values, uncheckable)
+
+
+def _values(eng):
+    from .refs import col_letters
     values = {}
     for name, cols in eng.fcols.items():      # formula cells and array ranges, column by column
         get = eng.store[name].get
         for c, rows in cols.items():
             letters = col_letters(c)
             values.update(zip([(name, letters + str(r)) for r in rows], map(get, zip(rows, repeat(c)))))
-    uncheckable = {(s, f"{col_letters(c)}{r}"): why for (s, r, c), why in eng.uncheckable.items()}
-    return Evaluation(values, uncheckable)
+    return values
 
 
 def evaluate_workbook(path):

@@ -32,10 +32,12 @@ computed array is #VALUE!, and a final blank is 0. An array formula ({=MMULT(...
 AE3:AI208) is computed once and spread over its range (#N/A where the result is smaller).
 """
 import bisect
+import gc
 import inspect
 import re
 from functools import partial
 from itertools import repeat
+from operator import gt, itemgetter
 
 import numpy as np
 
@@ -50,6 +52,7 @@ from .values import NA, NAME, NUM, REF, VALUE, ExcelError
 ON_DEMAND_DEPTH = 20           # nested on-demand computations before switching to the explicit stack
 MAX_CLIPPED_AREA = 1_000_000   # references larger than this (A:A) are clipped to the used area
 MIN_BLOCK = 4                  # shorter runs of one shape are computed cell by cell
+CHUNK = 1024                   # cells of a filled-down run matched to their shape at once
 
 # arguments whose cells are not read, only located: ROW(A4) in A4 is not circular
 ADDRESS_ONLY = {"ROW": None, "COLUMN": None, "ROWS": None, "COLUMNS": None, "OFFSET": 0}
@@ -225,12 +228,35 @@ def _num(v):
     raise _Fallback
 
 
+class _FormulaCells:
+    """The book's formula cells by (sheet, row, col), read from the book itself (no copy of
+    a million keys): formulas[key] -> Cell, key in formulas, formulas.get(key)."""
+    __slots__ = ("sheets",)
+
+    def __init__(self, book):
+        self.sheets = {name: sheet.cells for name, sheet in book.sheets.items()}
+
+    def get(self, key, default=None):
+        cells = self.sheets.get(key[0])
+        cell = cells.get((key[1], key[2])) if cells is not None else None
+        return cell if cell is not None and cell.formula is not None else default
+
+    def __getitem__(self, key):
+        cell = self.get(key)
+        if cell is None:
+            raise KeyError(key)
+        return cell
+
+    def __contains__(self, key):
+        return self.get(key) is not None
+
+
 class Engine:
     def __init__(self, book, vectorize=True):
         self.book = book
         self.vectorize = vectorize
         self.store = {}          # sheet -> {(row, col): value}: constants, then computed values
-        self.formulas = {}       # (sheet, row, col) -> Cell with a formula (plain or array master)
+        self.formulas = _FormulaCells(book)   # (sheet, row, col) -> Cell with a formula
         self.members = {}        # (sheet, row, col) of an array range -> its master's key
         self.fcols = {}          # sheet -> {col: sorted rows of formula cells (members included)}
         self.dims = {}           # sheet -> (max_row, max_col) actually used
@@ -247,6 +273,8 @@ class Engine:
         self.sheet, self.row, self.col, self.array_mode = None, 1, 1, False
         self.templates, self.shapes, self.cell_shape = {}, {}, {}
         self.blocks_vectorized = self.cells_vectorized = 0
+        self.fcells = {}         # sheet -> {col: cells aligned with fcols (None for array members)}
+        self.array_rows = {}     # (sheet, col) -> sorted rows of array masters
         for name, sheet in book.sheets.items():
             store = self.store[name] = {}
             cols = {}
@@ -257,18 +285,31 @@ class Engine:
                 if c > max_c:
                     max_c = c
                 if cell.formula is not None:
-                    self.formulas[(name, r, c)] = cell
-                    cols.setdefault(c, []).append(r)
+                    lst = cols.get(c)
+                    if lst is None:
+                        lst = cols[c] = ([], [])
+                    lst[0].append(r)
+                    lst[1].append(cell)
+                    if cell.array_ref:
+                        self.array_rows.setdefault((name, c), []).append(r)
                 elif cell.array_master is not None:
                     self.members[(name, r, c)] = (name,) + tuple(cell.array_master)
-                    cols.setdefault(c, []).append(r)
+                    lst = cols.setdefault(c, ([], []))
+                    lst[0].append(r)
+                    lst[1].append(None)
                 elif cell.value is not None:
                     v = cell.value
                     store[(r, c)] = float(v) if type(v) is int else v
-            for rows in cols.values():
-                rows.sort()
-            self.fcols[name] = cols
+            fcols, fcells = self.fcols[name], self.fcells[name] = {}, {}
+            for c, (rows, cells) in cols.items():
+                if any(map(gt, rows, rows[1:])):      # not in row order: sort both alike
+                    pairs = sorted(zip(rows, cells), key=itemgetter(0))
+                    rows, cells = [p[0] for p in pairs], [p[1] for p in pairs]
+                fcols[c] = rows
+                fcells[c] = cells
             self.dims[name] = (max_r, max_c)
+        for rows in self.array_rows.values():
+            rows.sort()
 
     # ------------------------------------------------------------ formula text -> shape
     def shape(self, key):
@@ -394,16 +435,30 @@ class Engine:
         """Units: (sheet, col, first row, last row) blocks of one shape, single cells, array ranges.
         Returns units, and per sheet and column the sorted (first, last, unit) intervals."""
         units, index = [], {}
-        formulas, cell_shape = self.formulas, self.cell_shape
+        cell_shape = self.cell_shape
         for sheet, cols in self.fcols.items():
             for c in sorted(cols):
                 run = None                # [first row, last row, shape] of the current run
                 prev, pfmt, lo, hi, offs, one = None, None, 0, 0, (), None
-                for r in cols[c]:
-                    key = (sheet, r, c)
-                    cell = formulas.get(key)
+                rows, cells = cols[c], self.fcells[sheet][c]
+                arrays = self.array_rows.get((sheet, c), ())
+                n, i, no_chunk_before = len(rows), -1, 0
+                while i + 1 < n:
+                    i += 1
+                    r, cell = rows[i], cells[i]
                     if cell is None:          # a cell of an array range
                         continue
+                    if (run is not None and i >= no_chunk_before and run[2] is prev and pfmt is not None
+                            and run[1] == r - 1 and cell.formula == (pfmt(r + one) if one is not None
+                                                                   else pfmt(*[r + o for o in offs]))):
+                        # inside a run filled down: try the next rows in one go
+                        k = self._chunk(rows, cells, i, arrays, pfmt, offs, one, hi)
+                        if k:
+                            run[1] = r + k - 1
+                            i += k - 1
+                            continue
+                        no_chunk_before = i + CHUNK
+                    key = (sheet, r, c)
                     shape = cell_shape.get(key) if cell_shape else None
                     if shape is None:
                         if pfmt is not None and lo <= r <= hi and cell.formula == (
@@ -435,6 +490,26 @@ class Engine:
         for iv in index.values():
             iv.sort()
         return units, index
+
+    @staticmethod
+    def _chunk(rows, cells, i, arrays, pfmt, offs, one, hi):
+        """How many cells from index i (up to CHUNK) continue the run: consecutive rows, no array
+        master among them, and each text exactly the shape's text in its row. 0 if not all do."""
+        k = min(CHUNK, len(rows) - i)
+        r = rows[i]
+        if k < 8 or rows[i + k - 1] - r != k - 1 or r + k - 1 > hi:
+            return 0
+        if arrays and bisect.bisect_right(arrays, r + k - 1) > bisect.bisect_left(arrays, r):
+            return 0
+        try:
+            actual = [cell.formula for cell in cells[i:i + k]]
+        except AttributeError:        # an array member among them
+            return 0
+        if one is not None:
+            expected = list(map(pfmt, range(r + one, r + k + one)))
+        else:
+            expected = [pfmt(*[x + o for o in offs]) for x in range(r, r + k)]
+        return k if actual == expected else 0
 
     def _close_run(self, sheet, c, run, units, index, no_block):
         if run is None:
@@ -1361,8 +1436,18 @@ def _percent(v):
 
 
 def evaluate(book, vectorize=True):
-    """Run an Engine over a Book; returns the finished engine."""
-    return Engine(book, vectorize=vectorize).run()
+    """Run an Engine over a Book; returns the finished engine.
+
+    Python's cyclic garbage collector is paused meanwhile: the engine allocates millions of
+    small tuples on a large sheet and creates no cycles, and each full collection would
+    walk all of them (a third of the time on 1.5 million formula cells)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return Engine(book, vectorize=vectorize).run()
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def evaluate_text(text, book=None, sheet=None):
