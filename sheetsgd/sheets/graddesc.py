@@ -15,6 +15,8 @@ start cells for the very first row), and {lr} for this epoch's learning rate.
 """
 import math
 
+import numpy as np
+
 from .. import writer
 from ..errors import SheetsgdError
 from ..models import graddesc as gd
@@ -428,9 +430,12 @@ def optimizer_sheet(wb, run, epochs):
     cat = f"={writer.quote_sheet(name)}!{a1(FIRST, ec['epoch'], True, True)}:{a1(last_e, ec['epoch'], True, True)}"
     val = f"={writer.quote_sheet(name)}!{a1(FIRST, ec['RMSE'], True, True)}:{a1(last_e, ec['RMSE'], True, True)}"
     chart.add_series({"name": f"{name} RMSE", "categories": cat, "values": val, "line": {"width": 2}})
-    chart.set_title({"name": f"{name}: RMSE per epoch (log scale)"})
+    # A log scale when the RMSE falls by decades (adam_ann), a linear one when it creeps (basic).
+    rmse = run.epochs["rmse"][np.isfinite(run.epochs["rmse"])]
+    log = rmse.size > 0 and rmse.min() > 0 and rmse.max() / rmse.min() > 20
+    chart.set_title({"name": f"{name}: RMSE per epoch" + (" (log scale)" if log else "")})
     chart.set_x_axis({"name": "epoch", "interval_unit": max(1, epochs // 10)})
-    chart.set_y_axis({"name": "RMSE", "log_base": 10})
+    chart.set_y_axis({"name": "RMSE", **({"log_base": 10} if log else {"min": 0})})
     chart.set_legend({"none": True})
     chart.set_size({"width": 560, "height": 320})
     s.ws.insert_chart(FIRST, e0 + len(ecols) + 1, chart)
