@@ -1,25 +1,30 @@
 """Compute every formula of a Book in dependency order, the way Excel would.
 
 1. Shapes. A formula filled down a column has one relative (R1C1) shape: =(G5-C5)^2 in
-   row 5 and =(G6-C6)^2 in row 6 are both "row-relative (col G) minus (col C), squared".
-   Each shape is parsed once; cells are matched to shapes by their text with digits masked
-   and their row numbers made relative, which costs a few microseconds per cell.
+   row 5 and =(G6-C6)^2 in row 6 are both "(column G, same row) minus (column C, same
+   row), squared". Each shape is parsed once. A cell is matched to the shape of the cell
+   above it by one str.format of the shape's text in its row and one comparison (1,024
+   cells at a time down a long run); any other cell by its text with the digits masked
+   and its row numbers made relative.
 2. Units. Consecutive cells of one column with one shape and no reference into their own
    run form a block (a unit computed at once, with NumPy); every other formula cell is a
    unit of its own. An array formula is one unit covering its whole range.
-3. Order. Each unit's references (names resolved) give its precedents; units are sorted
+3. Order. Each unit's references (names resolved; the address-only arguments of ROW,
+   COLUMN, ROWS, COLUMNS and OFFSET's base excluded) give its precedents; units are sorted
    precedents-first by an iterative depth-first search, so chains of thousands of cells
-   (29 rows x 100 epochs of SGD) need no recursion. Blocks caught in a cycle are split into
-   single cells and the order is recomputed; a cycle of cells is reported by name
-   ("circular reference: basic!A1 -> basic!B1 -> basic!A1") and its cells keep their cached
-   values, so the rest can still be computed.
-4. Computing. A block is computed by the vector interpreter (vec_eval) when it can prove
-   the result is what the cell-by-cell interpreter would give: only numbers and blanks as
-   inputs, no error on the way, supported functions. Otherwise, and for every single
-   cell, the scalar interpreter (eval) computes cell by cell. Targets only known while
-   computing (OFFSET, INDEX) are computed on demand, tracked by an in-progress set (a
-   dynamic cycle is reported the same way); beyond a small nesting depth the on-demand
-   work moves to an explicit stack instead of Python recursion.
+   (29 rows x 100 epochs of SGD) need no recursion. Blocks caught in a cycle (columns that
+   feed each other row by row, like graddesc's) are split into single cells and the order
+   recomputed; a cycle of cells is reported by name ("circular reference: basic!A1 ->
+   basic!B1 -> basic!A1") and its cells keep their cached values, so the rest can still be
+   computed.
+4. Computing. A block is computed by the vector interpreter (vec_eval) only where it can
+   prove the result is what the cell-by-cell interpreter gives: numbers and blanks as
+   inputs, no error on the way (inside IF, only in the branch IF chooses), supported
+   functions, sums added in the same order. Otherwise, and for every single cell, the
+   scalar interpreter (eval) computes cell by cell. Targets only known while computing
+   (OFFSET, INDEX) are computed on demand, tracked by an in-progress set (a dynamic cycle
+   is reported the same way); beyond ON_DEMAND_DEPTH nested computations the work moves
+   to an explicit stack instead of Python recursion.
 5. Volatile cells (RAND, RANDBETWEEN, NOW, TODAY) keep their cached values and are listed
    as uncheckable, so what depends on them is computed from the numbers the file shows.
    A cell using a function we do not have is #NAME? and uncheckable, and so is everything
@@ -28,8 +33,16 @@
 Semantics of a non-array formula: operators and scalar functions work element by element
 on arrays (as in Excel's array evaluation); a final multi-cell reference is reduced by
 Excel's implicit intersection with the formula's row or column, a final multi-cell
-computed array is #VALUE!, and a final blank is 0. An array formula ({=MMULT(...)} over
-AE3:AI208) is computed once and spread over its range (#N/A where the result is smaller).
+computed array is #VALUE! (no spilling), and a final blank is 0. An array formula
+({=MMULT(...)} over AE3:AI208) is computed once and spread over its range (#N/A where the
+result is smaller). References larger than MAX_CLIPPED_AREA cells (A:A, 1:1048576) are
+clipped to the sheet's used area.
+
+Speed measured on the shared 2-core machine (CPU seconds, under load): the lecture's
+collab_filter.xlsx (12,937 formula cells) 0.12 s, graddesc.xlsm 0.03 s; our built
+graddesc.xlsx (194k cells, chains) 3.6 s; 100k rows x 15 columns of filled-down
+INDEX/SUMPRODUCT (1.5M cells, all vectorised) ~4 s, of which the tuple-keyed value store
+(dict inserts and reads) is the largest part: a columnar store for blocks is the next step.
 """
 import bisect
 import gc
