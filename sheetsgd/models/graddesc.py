@@ -29,7 +29,7 @@ BUMP = 0.01      # the finite-difference step of the basic sheet's "est de/db" a
 
 OPTIMIZERS = ("basic", "momentum", "rmsprop", "adam", "adam_ann")
 
-# Hyperparameters: the lecture's values (adam and adam_ann at lr 1, as the original's "reset" sets).
+# Hyperparameters: the lecture's values (adam_ann at lr 1, as the original's "reset" sets), but adam's lr.
 DEFAULTS = {
     "basic": {"lr": 1e-4, "bump": BUMP},
     "momentum": {"lr": 1e-4, "beta": 0.9},
@@ -42,7 +42,9 @@ DEFAULTS = {
 # proportional to lr (RMSE ~18 at lr 1, ~0.6 at 0.03). adam_ann keeps lr 1 and anneals.
 LECTURE_LR = {"adam": 1.0}
 # Where every optimizer starts, as the original's "reset" button: a = b = 1, momentum 0,
-# mean square 10000 (a large first guess of g^2 keeps the first steps of rmsprop small).
+# mean square 10000 (a large first guess of g^2 keeps the first steps of rmsprop small). The reset
+# then ran two throw-away passes to warm the averages up; here epoch 1 simply starts from these,
+# and adam_ann's "best gradient norm" starts as epoch 1's own (the reset took it after its warm-up).
 START = {"a": 1.0, "b": 1.0, "m": 0.0, "v": 10000.0}
 
 NUM = float("nan")   # Excel's #NUM!
