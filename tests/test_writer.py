@@ -53,3 +53,12 @@ def test_failed_build_leaves_the_old_file_and_no_temporary(tmp_path):
             raise RuntimeError("interrupted")
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["w.xlsx"]
+
+
+def test_written_file_has_ordinary_permissions(tmp_path):
+    import os
+    path = tmp_path / "w.xlsx"
+    small_book(path)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask
