@@ -6,7 +6,7 @@
     ratings   every rating: user, movie, rating, split, the user's and movie's row in those sheets,
               dotprod = SUMPRODUCT(INDEX(users factors, user row, 0), INDEX(movies factors, movie row, 0)),
               both biases by INDEX, prediction = lo + (hi-lo)/(1+EXP(-(dotprod+biases))), squared error;
-              train and valid MSE at the top (AVERAGEIF over the split column)
+              train and valid MSE at the top: AVERAGEIF(split, "valid", squared error)
     bias      the lecture's "movie bias": the most rated movies ranked by bias, bottom and top 15
     pca       the lecture's reading of the movie factors: first 3 principal components, top/bottom 10
 
@@ -146,8 +146,8 @@ def _expand(values, known_ids, all_ids):
 
 
 def split_mse(sq, mask):
-    """SUMPRODUCT((split=name)*sq)/SUMPRODUCT((split=name)*1): a running sum down the column, as the
-    evaluator adds (np.cumsum adds in order; np.mean would pair the terms), over the count.
+    """AVERAGEIF(split, name, sq): a running sum down the column, as the evaluator adds
+    (np.cumsum adds in order; np.mean would pair the terms), over the count.
     None (#DIV/0! in the sheet) when the split is empty."""
     n = int(np.count_nonzero(mask))
     if n == 0:
@@ -239,8 +239,8 @@ def _write_ratings(sh, t):
     split, sq = f"$D${first}:$D${last}", f"$K${first}:$K${last}"
 
     def mse_of(name):
-        # SUMPRODUCT over the split column: the same answer in Excel, LibreOffice and Google Sheets
-        return f'=SUMPRODUCT(({split}="{name}")*{sq})/SUMPRODUCT(({split}="{name}")*1)'
+        # AVERAGEIF over the split column: one answer in Excel, LibreOffice and Google Sheets
+        return f'=AVERAGEIF({split},"{name}",{sq})'
 
     sh.title((0, 0), "Every rating, and the model's prediction of it as a live formula")
     sh.text((1, 0), "y_range lo", "label")
