@@ -49,7 +49,14 @@ def cli():
               help="graddesc: data points (x drawn from 1..100), one SGD step each per epoch.")
 @click.option("--lr", "lrs", multiple=True, metavar="SHEET=LR",
               help="graddesc: a sheet's learning rate, e.g. --lr adam=10 (repeatable; too large diverges).")
-def build(out_dir, only, seed, factors, no_solve, epochs, rows, lrs):
+@click.option("--ratings", "ratings_path", type=click.Path(path_type=Path), default=None,
+              help="collab: your MovieLens ratings (u.data or ratings.csv) instead of the lecture's crosstab.")
+@click.option("--titles", "titles_path", type=click.Path(path_type=Path), default=None,
+              help="collab: movie titles (u.item or movies.csv), shown above the movie ids; needs --ratings.")
+@click.option("--top", type=int, default=None, metavar="N",
+              help="collab: the N users and N movies with the most ratings, 2..200 (the workbook's size "
+                   "limits it further; the error says which N fits); needs --ratings.  [default: 15]")
+def build(out_dir, only, seed, factors, no_solve, epochs, rows, lrs, ratings_path, titles_path, top):
     """Build the lecture's workbooks with live formulas and cached values.
 
     \b
@@ -65,7 +72,18 @@ def build(out_dir, only, seed, factors, no_solve, epochs, rows, lrs):
       sheetsgd build
       sheetsgd build --only collab --factors 3 --seed 1 --out /tmp/wb
       sheetsgd build --only graddesc --epochs 50 --rows 40
+      sheetsgd build --only collab --ratings ml-100k/u.data --titles ml-100k/u.item --top 20
     """
+    own_ratings = None   # collab from your own MovieLens file: read and checked before anything is written
+    if ratings_path is None and (titles_path is not None or top is not None):
+        raise SheetsgdError(f"{'--titles' if titles_path is not None else '--top'} needs --ratings FILE "
+                            f"(the lecture's crosstab is fixed at 15 x 15 with ids only)")
+    if ratings_path is not None:
+        from .sheets import collab
+        if only not in ("collab", "all"):
+            raise SheetsgdError(f"--ratings is for the collab workbook: use --only collab, not --only {only}")
+        own_ratings = collab.own_ratings(ratings_path, collab.DEFAULT_TOP if top is None else top,
+                                         titles_path, factors)
     if only in ("graddesc", "all"):
         from .sheets import graddesc
         graddesc_options = graddesc.cli_options(rows=rows, seed=seed, epochs=epochs, lr=lrs)  # check first
@@ -73,7 +91,7 @@ def build(out_dir, only, seed, factors, no_solve, epochs, rows, lrs):
     if only in ("collab", "all"):
         from .sheets import collab
         path = out_dir / "collab_filter.xlsx"
-        summary = collab.build(path, factors=factors, seed=seed, solve=not no_solve)
+        summary = collab.build(path, factors=factors, seed=seed, solve=not no_solve, ratings=own_ratings)
         click.echo(f"wrote {path}" + (f"  ({summary})" if summary else ""))
     if only in ("graddesc", "all"):
         path = out_dir / "graddesc.xlsx"

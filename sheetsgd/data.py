@@ -2,7 +2,8 @@
 
 The crosstab ships as sheetsgd/data/lecture_ratings.csv, laid out as on the dotprod sheet:
 a header row `userId,<movieId>,...`, then one row per user, an empty field for "not rated".
-`load_crosstab(path)` reads a student's own file in the same shape.
+`load_crosstab(path)` reads a student's own file in the same shape; `top_rated(movielens, n)` makes
+the lecture's kind of crosstab from MovieLens ratings (the n most active users and most rated movies).
 """
 import csv
 import math
@@ -22,11 +23,25 @@ GREEN_EGGS = ("I am Daniel I am Sam Sam I am That Sam I am That Sam I am I do no
 
 
 @dataclass(frozen=True)
+class Source:
+    """Where a crosstab came from: a MovieLens ratings file, its top N, the titles file if any."""
+    ratings_path: str
+    top: int
+    titles_path: str = None
+    total: int = 0          # ratings in the whole file
+
+
+@dataclass(frozen=True)
 class Ratings:
-    """A users x movies crosstab; NaN where a user did not rate a movie (treat as read-only)."""
+    """A users x movies crosstab; NaN where a user did not rate a movie (treat as read-only).
+
+    titles: one title per movie (None: ids only, as the lecture's sheet); source: the file it
+    was selected from (None: the lecture's crosstab)."""
     user_ids: tuple
     movie_ids: tuple
     matrix: np.ndarray
+    titles: tuple = None
+    source: Source = None
 
     @cached_property
     def mask(self):
@@ -102,3 +117,23 @@ def load_crosstab(path):
 def lecture_ratings():
     """The lecture's crosstab: 15 users x 15 movies of MovieLens, 206 ratings."""
     return load_crosstab(LECTURE_RATINGS)
+
+
+MISSING_TITLE = "(no title)"
+
+
+def top_rated(movielens, n, titles=None, source=None):
+    """The lecture's crosstab from MovieLens ratings: the n users with the most ratings down, the n
+    most rated movies across (ties: smaller id first; ids in increasing order, as pandas laid out
+    the lecture's sheet), blank where the user did not rate the movie.
+
+    movielens: sheetsgd.ratings.Ratings; titles: {movieId: title} or None; source: a Source."""
+    from .ratings import top_n
+    table = top_n(movielens, n)
+    ratings = Ratings(tuple(int(u) for u in table.users), tuple(int(m) for m in table.movies), table.table,
+                      None if titles is None else tuple(titles.get(int(m), MISSING_TITLE) for m in table.movies),
+                      source)
+    if ratings.count == 0:
+        raise SheetsgdError(f"{source.ratings_path if source else 'ratings'}: none of the top {n} users rated "
+                            f"any of the top {n} movies; expected at least one rating in the crosstab")
+    return ratings

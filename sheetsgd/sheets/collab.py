@@ -16,10 +16,12 @@ What differs from the lecture, on purpose:
 Each block is written beside its NumPy twin (sheetsgd.models.collab): the cached value of every
 formula is the model's number, computed from the weights exactly as the file stores them.
 """
+import shlex
+
 import numpy as np
 
 from .. import __version__
-from ..data import GREEN_EGGS, lecture_ratings
+from ..data import GREEN_EGGS, Source, lecture_ratings, top_rated
 from ..errors import SheetsgdError
 from ..models import collab as cf
 from ..writer import Workbook, a1, col_name, stored
@@ -52,6 +54,11 @@ def build(path, factors=5, seed=42, solve=True, ratings=None, weights=None):
     weights: {"dotprod": models.collab.Weights, "bias": Weights} to lay out given weights (the
     lecture's own, for instance) instead of fitting; factors then follows their shape."""
     ratings = ratings or lecture_ratings()
+    k = factors if weights is None else weights["dotprod"].k
+    fitted_weights_check(k)
+    problem = size_problem(ratings, k)        # someone's own crosstab may not fit a workbook
+    if problem:
+        raise SheetsgdError(f"{ratings.source.ratings_path if ratings.source else 'ratings'}: {problem}")
     dot_rng, bias_rng, word_rng = generators(seed)
     if weights is None:
         chosen, runs = fitted_weights(ratings, factors, dot_rng, bias_rng, solve)
@@ -85,7 +92,12 @@ EXTRA_FORMATS = {
     "unrated": {"italic": True, "font_color": "#7F7F7F"},
     "one": {"bold": True, "bg_color": "#63BE7B"},
     "zero": {"font_color": "#BFBFBF"},
+    "title": {"rotation": 90, "font_size": 8, "bold": True, "bg_color": "#DDEBF7", "valign": "bottom",
+              "align": "center"},
 }
+# Upright titles: about 5.5 points of row height per character at 8 pt, capped (longer ones are cut).
+TITLE_POINTS_PER_CHAR = 5.5
+TITLE_ROW_MAX = 160
 
 
 def extra_format(s, key):
@@ -121,10 +133,14 @@ def generators(seed):
     return tuple(np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
 
 
-def fitted_weights(ratings, factors, dot_rng, bias_rng, solve=True):
-    """({"dotprod": Weights, "bias": Weights}, {"dotprod": Solve or None, ...}): solved or the random start."""
+def fitted_weights_check(factors):
     if isinstance(factors, bool) or not isinstance(factors, (int, np.integer)) or not 1 <= factors <= MAX_FACTORS:
         raise SheetsgdError(f"factors {factors!r}: expected a whole number from 1 to {MAX_FACTORS}")
+
+
+def fitted_weights(ratings, factors, dot_rng, bias_rng, solve=True):
+    """({"dotprod": Weights, "bias": Weights}, {"dotprod": Solve or None, ...}): solved or the random start."""
+    fitted_weights_check(factors)
     if not solve:
         nu, nm = ratings.matrix.shape
         return ({"dotprod": cf.random_start(dot_rng, nu, nm, factors),
@@ -135,37 +151,103 @@ def fitted_weights(ratings, factors, dot_rng, bias_rng, solve=True):
     return {name: run.best.weights for name, run in runs.items()}, runs
 
 
+# ---------------------------------------------------------------- your own ratings (build --ratings)
+
+DEFAULT_TOP = 15                  # the lecture's 15 users x 15 movies
+MIN_TOP, MAX_TOP = 2, 200
+EXCEL_COLUMNS = 16_384            # Excel's last column, XFD
+# The one-hot sheet holds (users + movies) IF formulas per rating: 6,180 for the lecture's crosstab.
+# ml-100k --top 50 has 204,200 (2,042 ratings): ~35 s to build (XlsxWriter's ~0.1 ms a formula),
+# 1.7 MB. Larger is a training run (sheetsgd movielens), not a spreadsheet to look at.
+MAX_ONEHOT_CELLS = 250_000
+
+
+def check_top(top):
+    if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or not MIN_TOP <= top <= MAX_TOP:
+        raise SheetsgdError(f"--top {top!r}: expected a whole number from {MIN_TOP} to {MAX_TOP} "
+                            f"(users and movies on the crosstab; the lecture used {DEFAULT_TOP})")
+
+
+def size_problem(ratings, factors):
+    """Why the workbook of this crosstab would be too large, or None when it fits."""
+    L = Long(ratings, factors)
+    columns = L.onehot_columns()[-1] + 1
+    if columns > EXCEL_COLUMNS:
+        return f"the movielens_1hot sheet would need {columns:,} columns, more than Excel's {EXCEL_COLUMNS:,}"
+    cells = L.n * (L.nu + L.nm)
+    if cells > MAX_ONEHOT_CELLS:
+        return (f"{L.n:,} ratings x {L.nu + L.nm} one-hot columns = {cells:,} formula cells on movielens_1hot, "
+                f"more than {MAX_ONEHOT_CELLS:,}")
+    return None
+
+
+def largest_top(movielens, factors):
+    """The largest --top whose workbook fits (the top-n crosstabs grow with n: binary search)."""
+    def fits(n):
+        try:
+            return size_problem(top_rated(movielens, n), factors) is None
+        except SheetsgdError:                  # an empty crosstab: nothing to lay out
+            return False
+    lo, hi = MIN_TOP - 1, MAX_TOP              # fits(lo) taken as true, the answer is in lo..hi
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if fits(mid) else (lo, mid - 1)
+    return lo
+
+
+def own_ratings(ratings_path, top=DEFAULT_TOP, titles_path=None, factors=5):
+    """The crosstab of a MovieLens ratings file's top users and movies, checked to fit a workbook.
+
+    Everything a build could refuse is refused here, before anything is written: the CLI calls
+    this first. Errors are one line naming the file (and line), the value and what is accepted."""
+    from ..ratings import read_ratings, read_titles
+    check_top(top)
+    fitted_weights_check(factors)
+    movielens = read_ratings(ratings_path)
+    titles = read_titles(titles_path) if titles_path is not None else None
+    source = Source(str(ratings_path), int(top), None if titles_path is None else str(titles_path), len(movielens))
+    ratings = top_rated(movielens, int(top), titles, source)
+    problem = size_problem(ratings, factors)
+    if problem:
+        fits = largest_top(movielens, factors)
+        raise SheetsgdError(f"--top {top}: {problem}; --top {fits} fits"
+                            if fits >= MIN_TOP else f"--top {top}: {problem}")
+    return ratings
+
+
 # ---------------------------------------------------------------- layout shared by dotprod and bias
 
 class Grid:
     """Where the crosstab, the factors and the predictions go for k factors (0-based rows/cols).
 
     For k <= 5 these are the lecture's cells: ratings H2:V16 with user ids in G2:G16, movie
-    factors from H19, user factors B..F beside the predictions, the RMSE under the last column."""
+    factors from H19, user factors B..F beside the predictions, the RMSE under the last column.
+    With movie titles a titles row comes first and everything moves one row down."""
 
     def __init__(self, ratings, k, bias):
         self.nu, self.nm = ratings.matrix.shape
         self.k, self.bias = k, bias
         wide = max(k, 5)
+        self.head_row = 0 if ratings.titles is None else 1   # the movie ids (row 1, or 2 under the titles)
         self.col0 = 2 + wide                      # first ratings/prediction column (H)
         self.id_col = self.col0 - 1               # user ids (G)
         self.uf_col0 = self.col0 - 1 - k          # first user-factor column (B)
         self.ub_col = self.uf_col0 - 1            # user bias (A), bias sheet only
         self.last_col = self.col0 + self.nm - 1   # V
         self.note_col = self.last_col + 2         # X: the notes beside each block
-        self.mb_row = self.nu + 3                 # movie bias row (19), bias sheet only
+        self.mb_row = self.head_row + self.nu + 3  # movie bias row (19), bias sheet only
         self.mf_row0 = self.mb_row + (1 if bias else 0)        # first movie-factor row (19 or 20)
         self.pred_row0 = self.mb_row + (1 if bias else 0) + wide + 1   # first prediction row (25 or 26)
         self.rmse_row = self.pred_row0 + self.nu + 1           # 41 or 42
 
     def rating(self, i, j):
-        return (1 + i, self.col0 + j)
+        return (self.head_row + 1 + i, self.col0 + j)
 
     def pred(self, i, j):
         return (self.pred_row0 + i, self.col0 + j)
 
     def ratings_range(self):
-        return f"{a1(1, self.col0)}:{a1(self.nu, self.last_col)}"
+        return f"{a1(*self.rating(0, 0))}:{a1(*self.rating(self.nu - 1, self.nm - 1))}"
 
     def preds_range(self):
         return f"{a1(self.pred_row0, self.col0)}:{a1(self.pred_row0 + self.nu - 1, self.last_col)}"
@@ -186,18 +268,30 @@ class Grid:
 
 def crosstab(s, g, ratings):
     """The ratings (inputs) with their user and movie ids; blanks stay blank but look like inputs."""
-    s.header(a1(0, g.id_col), "user\\movie")
+    if ratings.titles is not None:
+        movie_titles(s, g, ratings.titles)
+    s.header(a1(g.head_row, g.id_col), "user\\movie")
     for j, m in enumerate(ratings.movie_ids):
-        s.number((0, g.col0 + j), m, style="header")
+        s.number((g.head_row, g.col0 + j), m, style="header")
     blank = s._fmt("input", RATINGS_FMT)
     for i, u in enumerate(ratings.user_ids):
-        s.number((1 + i, g.id_col), u, style="rowhead")
+        s.number((g.rating(i, 0)[0], g.id_col), u, style="rowhead")
         for j in range(g.nm):
             if ratings.mask[i, j]:
                 s.input(g.rating(i, j), ratings.matrix[i, j], RATINGS_FMT)
             else:
                 s.ws.write_blank(*g.rating(i, j), None, blank)
     s.color_scale(g.rating(0, 0), g.rating(g.nu - 1, g.nm - 1))
+
+
+def movie_titles(s, g, titles):
+    """A row of titles above the movie ids, turned upright so the narrow rating columns stay narrow."""
+    s.text((0, g.id_col), "title", "label")
+    fmt = extra_format(s, "title")
+    for j, title in enumerate(titles):
+        s.ws.write_string(0, g.col0 + j, title, fmt)
+    longest = max(len(t) for t in titles)
+    s.ws.set_row(0, min(TITLE_ROW_MAX, max(30, TITLE_POINTS_PER_CHAR * longest)))
 
 
 def factor_blocks(s, g, ratings, w):
@@ -235,7 +329,7 @@ def predictions(s, g, ratings, w):
             s.formula(g.pred(i, j), text, preds[i, j], PRED_FMT)
     s.color_scale(g.pred(0, 0), g.pred(g.nu - 1, g.nm - 1))
     # Unrated cells: predicted all the same, shown in grey italics (they are not in the RMSE).
-    top_rating = a1(1, g.col0)
+    top_rating = a1(*g.rating(0, 0))
     s.ws.conditional_format(g.pred_row0, g.col0, g.pred_row0 + g.nu - 1, g.last_col, {
         "type": "formula", "criteria": f"={top_rating}=\"\"", "format": extra_format(s, "unrated")})
     return preds
@@ -292,7 +386,7 @@ def dotprod_sheet(wb, ratings, w):
     r1 = g.pred_row0 + 1
     pr = f"{col_name(g.col0)}{r1}"
     notes(s, g, [
-        (1, [f"Ratings (data): {g.nu} users x {g.nm} movies of MovieLens, "
+        (g.rating(0, 0)[0], [f"Ratings (data): {g.nu} users x {g.nm} movies of MovieLens, "
              f"{ratings.count} ratings; a blank cell = not rated.",
              "Edit a rating and watch the RMSE below."]),
         (g.mf_row0, [f"Movie factors (weights): {k} numbers per movie, one column each.",
@@ -306,7 +400,7 @@ def dotprod_sheet(wb, ratings, w):
                       "Data > Solver: minimise this cell by changing the factors (already set up)."]),
     ])
     widths(s, g)
-    s.freeze((1, g.col0))
+    s.freeze(g.rating(0, 0))
     return {"rmse": value, "cell": g.rmse_cell(), "grid": g, "preds": preds}
 
 
@@ -333,7 +427,7 @@ def bias_sheet(wb, ratings, w):
     s.note((g.mb_row + 1, 0), "Solver (or sheetsgd) changes them")
     s.note((g.mb_row + 2, 0), "to make the RMSE as small as it can.")
     notes(s, g, [
-        (1, ["Ratings (data): the same crosstab as on dotprod."]),
+        (g.rating(0, 0)[0], ["Ratings (data): the same crosstab as on dotprod."]),
         (g.mb_row, ["Movie bias (weights): one number per movie, how much everyone likes it.",
                     f"Movie factors below it, as on dotprod ({g.k} per movie)."]),
         (g.pred_row0, ["Predictions: the dot product of the factors + the movie's bias + the user's bias.",
@@ -344,7 +438,7 @@ def bias_sheet(wb, ratings, w):
                       "the explicit mask gives one answer everywhere."]),
     ])
     widths(s, g)
-    s.freeze((1, g.col0))
+    s.freeze(g.rating(0, 0))
     return {"rmse": value, "cell": g.rmse_cell(), "grid": g, "preds": preds}
 
 
@@ -707,8 +801,16 @@ def about_sheet(s, ratings, k, seed, solve, origin, runs, results):
     r += 1
     s.text((r, 0), "Built with", "header")
     r += 1
-    options = [("sheetsgd", __version__), ("factors k", k), ("seed", seed),
-               ("weights", origin)]
+    options = [("sheetsgd", __version__)]
+    src = ratings.source
+    if src is not None:                   # someone's own MovieLens file, not the lecture's crosstab
+        nu, nm = ratings.matrix.shape
+        options += [("ratings", src.ratings_path),
+                    ("crosstab", f"the {nu} users and {nm} movies with the most ratings (--top {src.top}): "
+                                 f"{ratings.count:,} of the file's {src.total:,} ratings")]
+        if src.titles_path is not None:
+            options += [("titles", src.titles_path)]
+    options += [("factors k", k), ("seed", seed), ("weights", origin)]
     for name in ("dotprod", "bias"):
         run = runs.get(name)
         if run is not None:
@@ -717,7 +819,7 @@ def about_sheet(s, ratings, k, seed, solve, origin, runs, results):
                             f"{cf.rmse(ratings, cf.predict(run.start)):.4f}"))
     if any(run is not None for run in runs.values()):
         options.append(("solved with", solver_versions()))   # a fit's last digits depend on these
-    options.append(("command", command_line(k, seed, solve)))
+    options.append(("command", command_line(k, seed, solve, src)))
     options.append(("lecture", "fast.ai course-v3 lesson 5, collab_filter.xlsx (RMSE 0.3930 and 0.3195 with Solver)"))
     for name, value in options:
         s.text((r, 0), name, "rowhead")
@@ -735,7 +837,12 @@ def solver_versions():
     return f"numpy {np.__version__}, scipy {scipy.__version__}"
 
 
-def command_line(k, seed, solve):
+def command_line(k, seed, solve, source=None):
     if solve is None:
         return "sheetsgd.sheets.collab.build(..., weights=...)"
-    return f"sheetsgd build --only collab --factors {k} --seed {seed}" + ("" if solve else " --no-solve")
+    own = ""
+    if source is not None:
+        own = f" --ratings {shlex.quote(source.ratings_path)} --top {source.top}"
+        if source.titles_path is not None:
+            own += f" --titles {shlex.quote(source.titles_path)}"
+    return f"sheetsgd build --only collab{own} --factors {k} --seed {seed}" + ("" if solve else " --no-solve")
