@@ -46,6 +46,7 @@ INDEX/SUMPRODUCT (1.5M cells, all vectorised) ~4 s, of which the tuple-keyed val
 """
 import bisect
 import gc
+import math
 import inspect
 import re
 from functools import partial
@@ -221,6 +222,40 @@ class _VR:
 
     def __init__(self, data, blank=None):
         self.data, self.blank = data, blank
+
+
+# The C library's pow, exp and log (what math calls, and what the cell-by-cell path uses)
+# and NumPy's own vectorised versions differ in the last bit for a few inputs in a thousand;
+# the vector path calls the same functions as the scalar path, element by element, so the
+# two paths agree exactly. (sqrt and abs are exact in both.)
+def _pow(x, y):
+    try:
+        return math.pow(x, y)
+    except (OverflowError, ValueError, ZeroDivisionError):
+        return math.nan
+
+
+def _exp(x):
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
+
+
+def _ln(x):
+    return math.log(x) if x > 0 else math.nan
+
+
+def _log10(x):
+    return math.log10(x) if x > 0 else math.nan
+
+
+def _elementwise(f, *args):
+    if not any(isinstance(a, np.ndarray) for a in args):
+        return f(*[float(a) for a in args])
+    arrays = np.broadcast_arrays(*[np.asarray(a, dtype=float) for a in args])
+    flat = [a.ravel().tolist() for a in arrays]
+    return np.fromiter(map(f, *flat), dtype=float, count=arrays[0].size).reshape(arrays[0].shape)
 
 
 def _finite(x):
@@ -1239,9 +1274,9 @@ class Engine:
             if np.any(bad):
                 if not self.lenient:
                     raise _Fallback
-                r = np.where(bad, np.nan, np.power(x, y))
+                r = np.where(bad, np.nan, _elementwise(_pow, x, y))
             else:
-                r = np.power(x, y)
+                r = _elementwise(_pow, x, y)
         if not isinstance(r, np.ndarray):
             r = float(r)
         return self._fin(r)
@@ -1251,7 +1286,8 @@ class Engine:
         n = self.vblock[3] - self.vblock[2] + 1
         if name in ("SQRT", "EXP", "LN", "ABS", "LOG10") and len(args) == 1:
             x = self.vec_scalar_num(self.vec_eval(args[0]))
-            f = {"SQRT": np.sqrt, "EXP": np.exp, "LN": np.log, "ABS": np.abs, "LOG10": np.log10}[name]
+            f = {"SQRT": np.sqrt, "ABS": np.abs, "EXP": partial(_elementwise, _exp),
+                 "LN": partial(_elementwise, _ln), "LOG10": partial(_elementwise, _log10)}[name]
             r = f(x)
             return _V("num", self._fin(r if isinstance(r, np.ndarray) else float(r)))
         if name == "IF" and len(args) in (2, 3):

@@ -20,7 +20,7 @@ import re
 
 from ..errors import SheetsgdError
 from .refs import MAX_COL, MAX_ROW, col_number
-from .values import ERROR_CODES, ExcelError
+from .values import ERROR_CODES
 
 MAX_LENGTH = 8192
 MAX_DEPTH = 256
