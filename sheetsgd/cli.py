@@ -200,11 +200,15 @@ def movielens(ratings_path, titles_path, out, factors, epochs, lr, wd, bs, seed)
         raise SheetsgdError(f"--out {out}: directory {out.parent} does not exist")
     ml.check_factors(factors)
     bar = _EpochBar(epochs)
+
+    def report_epochs(result):
+        bar.done()
+        for e, (tr, va, s) in enumerate(zip(result.train_mse, result.valid_mse, result.epoch_seconds)):
+            click.echo(f"epoch {e + 1}  train MSE {tr:.4f}  valid MSE {va:.4f}  ({s:.1f} s)", err=True)
+
     tables, result, seconds = ml.make(ratings_path, out, titles_path, factors=factors, epochs=epochs, lr=lr,
-                                      wd=wd, bs=bs, seed=seed, progress=bar.update, say=bar.say)
-    bar.done()
-    for e, (tr, va, s) in enumerate(zip(result.train_mse, result.valid_mse, result.epoch_seconds)):
-        click.echo(f"epoch {e + 1}  train MSE {tr:.4f}  valid MSE {va:.4f}  ({s:.1f} s)", err=True)
+                                      wd=wd, bs=bs, seed=seed, progress=bar.update, say=bar.say,
+                                      on_trained=report_epochs)
     click.echo(f"wrote {out}  ({len(tables.rating):,} ratings, valid MSE {tables.valid_mse or float('nan'):.4f}; "
                f"read {seconds['read']:.1f} s, train {seconds['train']:.1f} s, write {seconds['write']:.1f} s)")
 

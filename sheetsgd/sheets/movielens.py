@@ -417,11 +417,12 @@ def _write_about(sh, t, result, options, refs):
 # ---------------------------------------------------------------- from files to workbook
 
 def make(ratings_path, out, titles_path=None, factors=40, epochs=5, lr=5e-3, wd=0.1, bs=64, seed=42,
-         valid_pct=0.1, progress=None, say=None):
+         valid_pct=0.1, progress=None, say=None, on_trained=None):
     """Read the ratings (and titles), refuse what Excel could not hold, train, write `out`.
 
     Returns (tables, result, seconds) with seconds = {"read", "train", "write"}.
-    progress: passed to models.movielens.train; say: callable(str) for the writing steps."""
+    progress: passed to models.movielens.train; say: callable(str) for the writing steps;
+    on_trained: callable(result) once training is done, before writing (to report the epochs)."""
     import time
     from ..models import movielens as model
     from ..ratings import read_ratings, read_titles
@@ -434,6 +435,8 @@ def make(ratings_path, out, titles_path=None, factors=40, epochs=5, lr=5e-3, wd=
     result = model.train(ratings, n_factors=factors, epochs=epochs, lr_max=lr, wd=wd, bs=bs,
                          valid_pct=valid_pct, seed=seed, progress=progress)
     trained = time.perf_counter()
+    if on_trained is not None:
+        on_trained(result)
     options = {"ratings": str(ratings_path), "titles": str(titles_path or ""), "factors": factors,
                "epochs": epochs, "lr (max, one cycle)": lr, "wd": wd, "bs": bs, "valid_pct": valid_pct,
                "seed": seed, "y_range": f"({Y_RANGE[0]:g}, {Y_RANGE[1]:g})"}
