@@ -612,16 +612,17 @@ class _SheetReader:
                 if value is not None:
                     cells[(r, col)] = Cell(value)
                 continue
-            cells[(r, col)] = cell = Cell(value)
             if ftext is not None and ("&" in ftext or "\r" in ftext):
                 ftext = _xml_text(ftext)
+            if not fattrs and ftext and len(ftext) <= MAX_FORMULA_CHARS:
+                cells[(r, col)] = Cell(value, "=" + ftext)   # a plain formula, the common case
+                continue
+            cells[(r, col)] = cell = Cell(value)
             if fattrs:
                 a = dict(_F_ATTR.findall(fattrs))
                 self.formula(cell, a.get("t"), ftext, a.get("ref"), a.get("si"), r, col)
-            elif ftext:                               # a plain formula, the common case, inlined
-                if len(ftext) > MAX_FORMULA_CHARS:
-                    self.formula(cell, None, ftext, None, None, r, col)
-                cell.formula = "=" + ftext
+            else:
+                self.formula(cell, None, ftext, None, None, r, col)
         if text[i if m is None else m.end():j].strip(" \t\r\n"):
             return False
         self.br.count_cells(n, self.sheet.name, 0)
