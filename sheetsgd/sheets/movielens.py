@@ -282,8 +282,9 @@ def _write_ratings(sh, t):
         write_formula(i, 9, f"=$B$2+($D$2-$B$2)/(1+EXP(-(G{r}+H{r}+I{r})))", num, pred)
         write_formula(i, 10, f"=(J{r}-C{r})^2", num, e)
     sh.freeze((first - 1, 0))
-    sh.widths(0, 5, 8)
-    sh.widths(6, 10, 11)
+    sh.widths(0, 0, 12)
+    sh.widths(1, 5, 10)
+    sh.widths(6, 10, 13)
     return {"train": "ratings!$B$3", "valid": "ratings!$D$3"}
 
 
