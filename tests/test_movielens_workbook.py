@@ -182,3 +182,28 @@ def test_movielens_100k_valid_mse_cell_equals_the_trainers(movielens_dir, tmp_pa
     values = evaluate_workbook(out)
     assert values[("ratings", "D3")] == pytest.approx(result.valid_mse[-1], rel=0, abs=1e-9)
     assert values[("ratings", "D3")] < 1.0
+
+
+def test_ratings_csv_with_sparse_ids_and_half_stars(tmp_path, capsys):
+    """MovieLens 'latest' layout: a header, half stars, ids with gaps: each rating's row index still finds it."""
+    rng = np.random.default_rng(3)
+    user_ids = rng.choice(np.arange(1, 100_000), size=25, replace=False)
+    movie_ids = rng.choice(np.arange(1, 200_000), size=20, replace=False)
+    pairs = rng.choice(25 * 20, size=300, replace=False)
+    lines = ["userId,movieId,rating,timestamp"] + [
+        f"{user_ids[p // 20]},{movie_ids[p % 20]},{rng.integers(1, 11) / 2},964982703" for p in pairs]
+    data = tmp_path / "ratings.csv"
+    data.write_text("\n".join(lines) + "\n")
+    titles = tmp_path / "movies.csv"
+    titles.write_text("movieId,title,genres\n" + "".join(f'{m},"Film {m}, The (2001)",Drama\n' for m in movie_ids))
+    out = tmp_path / "latest.xlsx"
+    tables, result, _ = ml.make(data, out, titles, factors=3, epochs=2, bs=8)
+    values = evaluate_workbook(out)
+    ratings = read_ratings(data)
+    first = ml.FIRST_RATING_ROW
+    ours = np.array([values[("ratings", f"J{first + i}")] for i in range(len(ratings))])
+    np.testing.assert_allclose(ours, result.predict(ratings.users, ratings.movies), rtol=1e-12, atol=0)
+    assert values[("ratings", "D3")] == pytest.approx(result.valid_mse[-1], rel=0, abs=1e-9)
+    assert values[("bias", "C6")].startswith("Film ")
+    code, stdout, err = run(["check", str(out)], capsys)
+    assert code == 0, stdout + err
