@@ -111,9 +111,13 @@ def test_a_top_user_who_rated_none_of_the_top_movies_is_an_empty_row(tmp_path):
 
 # ---------------------------------------------------------------- built, checked, fitted
 
+TOP, K = 12, 2
+
+
 @pytest.fixture(scope="module", params=["u.data", "ratings.csv"])
 def built(request, tmp_path_factory):
-    """The CLI's build from a generated file (top 8, titles), solved and the random start."""
+    """The CLI's build from a generated file (top 12, titles, 2 factors: fewer weights than ratings,
+    so the fit cannot reproduce every rating), solved and the random start."""
     d = tmp_path_factory.mktemp(request.param.replace(".", "_"))
     half = request.param == "ratings.csv"
     rows = triples(seed=1, half_stars=half)
@@ -122,14 +126,14 @@ def built(request, tmp_path_factory):
     titles = (write_movies_csv(d / "movies.csv", movies) if half else write_u_item(d / "u.item", movies))
     out = {}
     for name, extra in (("solved", []), ("start", ["--no-solve"])):
-        args = ["build", "--only", "collab", "--ratings", str(ratings), "--titles", str(titles), "--top", "8",
-                "--out", str(d / name)] + extra
+        args = ["build", "--only", "collab", "--ratings", str(ratings), "--titles", str(titles), "--top", str(TOP),
+                "--factors", str(K), "--out", str(d / name)] + extra
         with pytest.raises(SystemExit) as e:
             main(args)
         assert e.value.code == 0
         out[name] = d / name / "collab_filter.xlsx"
     return {"rows": rows, "ratings": ratings, "titles": titles, "paths": out,
-            "crosstab": collab.own_ratings(ratings, 8, titles)}
+            "crosstab": collab.own_ratings(ratings, TOP, titles, K)}
 
 
 def test_built_workbook_passes_check_with_every_cell_checkable(built, capsys):
@@ -141,7 +145,7 @@ def test_built_workbook_passes_check_with_every_cell_checkable(built, capsys):
 
 def rmses(path, crosstab):
     values = evaluate_book(read_book(path)).values
-    return {name: values[(name, cell)] for name, cell in collab.rmse_cells(5, crosstab).items()}
+    return {name: values[(name, cell)] for name, cell in collab.rmse_cells(K, crosstab).items()}
 
 
 def test_solved_rmse_is_below_the_random_start_and_the_four_sheets_agree(built):
@@ -154,16 +158,16 @@ def test_solved_rmse_is_below_the_random_start_and_the_four_sheets_agree(built):
 
 
 def test_rmse_from_the_raw_file_and_the_cached_predictions(built):
-    """The outside view: every rating of the file that falls in the top 8 x 8, against the
+    """The outside view: every rating of the file that falls in the top 12 x 12, against the
     prediction cell of its user and movie, found by the ids the sheet shows."""
     rows = built["rows"]
-    users, movies = expected_top(rows, 8)
+    users, movies = expected_top(rows, TOP)
     ws = openpyxl.load_workbook(built["paths"]["solved"], data_only=True)["dotprod"]
     grid = [[c.value for c in row] for row in ws.iter_rows()]
     r0, c0 = next((r, c) for r, row in enumerate(grid) for c, v in enumerate(row) if v == "userId")
-    assert [int(v) for v in grid[r0][c0 + 1:c0 + 9]] == movies
-    assert [int(grid[r0 + 1 + i][c0]) for i in range(8)] == users
-    pred = {(users[i], movies[j]): grid[r0 + 1 + i][c0 + 1 + j] for i in range(8) for j in range(8)}
+    assert [int(v) for v in grid[r0][c0 + 1:c0 + 1 + TOP]] == movies
+    assert [int(grid[r0 + 1 + i][c0]) for i in range(TOP)] == users
+    pred = {(users[i], movies[j]): grid[r0 + 1 + i][c0 + 1 + j] for i in range(TOP) for j in range(TOP)}
     inside = [(u, m, r) for u, m, r in rows if u in users and m in movies]
     outside = math.sqrt(sum((pred[u, m] - r) ** 2 for u, m, r in inside) / len(inside))
     assert math.isclose(outside, rmses(built["paths"]["solved"], built["crosstab"])["dotprod"], rel_tol=1e-12)
@@ -171,17 +175,18 @@ def test_rmse_from_the_raw_file_and_the_cached_predictions(built):
 
 def test_titles_appear_above_the_ids_and_the_about_sheet_names_the_file(built):
     wb = openpyxl.load_workbook(built["paths"]["solved"])
-    _, movies = expected_top(built["rows"], 8)
+    _, movies = expected_top(built["rows"], TOP)
+    assert 101 in movies                                                  # the movie without a title
     for sheet in ("dotprod", "bias"):
         ws = wb[sheet]
-        assert [ws.cell(1, 8 + j).value for j in range(8)] == \
+        assert [ws.cell(1, 8 + j).value for j in range(TOP)] == \
             ["(no title)" if m == 101 else title(m) for m in movies]
-        assert [ws.cell(2, 8 + j).value for j in range(8)] == movies      # the ids stay, one row down
+        assert [ws.cell(2, 8 + j).value for j in range(TOP)] == movies    # the ids stay, one row down
     about = " | ".join(str(c.value) for row in wb["about"].iter_rows() for c in row if c.value is not None)
     n = built["crosstab"].count
     assert str(built["ratings"]) in about and str(built["titles"]) in about
-    assert f"--top 8): {n:,} of the file's {len(built['rows']):,} ratings" in about
-    assert f"sheetsgd build --only collab --ratings {built['ratings']} --top 8 --titles {built['titles']}" in about
+    assert f"--top {TOP}): {n:,} of the file's {len(built['rows']):,} ratings" in about
+    assert f"sheetsgd build --only collab --ratings {built['ratings']} --top {TOP} --titles {built['titles']}" in about
 
 
 def test_any_rating_scale_through_the_api(tmp_path):
@@ -271,3 +276,15 @@ def test_build_help_documents_the_options(capsys):
     for text in ("--ratings", "--titles", "--top N", "u.data", "ratings.csv", "u.item", "2..200",
                  "sheetsgd build --only collab --ratings ml-100k/u.data --titles ml-100k/u.item --top 20"):
         assert text in out, text
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_computes_the_same_rmses(built, soffice):
+    """The outside view of the formulas: LibreOffice recalculates the titled layout to our numbers."""
+    from sheetsgd import libreoffice as lo
+    path = built["paths"]["solved"]
+    theirs = lo.libreoffice_values(path)
+    theirs = theirs[0] if isinstance(theirs, tuple) else theirs
+    ours = evaluate_book(read_book(path)).values
+    for name, cell in collab.rmse_cells(K, built["crosstab"]).items():
+        assert math.isclose(theirs[(name, cell)], ours[(name, cell)], rel_tol=5e-15), (name, cell)
