@@ -181,7 +181,7 @@ def hostile(kind, tmp_path):
     if kind == "zip_bomb":
         write_zip(p, xlsx_members())
         return declare_size(p, "xl/worksheets/sheet1.xml", 0xF0000000), \
-            "xl/worksheets/sheet1.xml would unpack to 4.0 GB, over the 536.9 MB limit"
+            "xl/worksheets/sheet1.xml would unpack to 4.0 GB, over the 512 MiB limit"
     if kind == "size_lie":                     # declares less than it holds: the cap stops it
         write_zip(p, xlsx_members(sheet("".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>'
                                                  for r in range(1, 400)))))

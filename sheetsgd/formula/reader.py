@@ -192,6 +192,11 @@ def _size(n):
     return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n:,} bytes"
 
 
+def _limit(n):
+    """A limit as it is set: 512 MiB."""
+    return f"{n >> 20} MiB" if n >= 2**20 and n % 2**20 == 0 else f"{n:,} bytes"
+
+
 class _CappedStream:
     """A part's bytes as a file for the parser, never more than `cap` bytes (zip-bomb guard)."""
 
@@ -207,7 +212,7 @@ class _CappedStream:
         self.left -= len(data)
         if self.left < 0:
             raise _Fail(f"{self.name} unpacks to more than its declared size, over the "
-                        f"{_size(MAX_UNPACKED_BYTES)} limit")
+                        f"{_limit(MAX_UNPACKED_BYTES)} limit")
         return data
 
 
@@ -226,7 +231,7 @@ class _Package:
         except OSError as e:
             raise _Fail(f"cannot be read ({e.strerror or e})") from None
         if size > MAX_FILE_BYTES:
-            raise _Fail(f"is {_size(size)}, over the {_size(MAX_FILE_BYTES)} limit")
+            raise _Fail(f"is {_size(size)}, over the {_limit(MAX_FILE_BYTES)} limit")
         if head.startswith(b"\xd0\xcf\x11\xe0"):
             raise _Fail("is an old .xls or a password-protected workbook (OLE2), "
                         "not an .xlsx/.xlsm: save it as .xlsx without a password")
@@ -259,11 +264,11 @@ class _Package:
                 raise _Fail(f"has no {name}")
             if info.file_size > MAX_UNPACKED_BYTES:
                 raise _Fail(f"{name} would unpack to {_size(info.file_size)}, "
-                            f"over the {_size(MAX_UNPACKED_BYTES)} limit")
+                            f"over the {_limit(MAX_UNPACKED_BYTES)} limit")
             if info.file_size > left:
                 used = MAX_UNPACKED_BYTES - left + info.file_size
                 raise _Fail(f"its parts would unpack to {_size(used)} in all (at {name}), "
-                            f"over the {_size(MAX_UNPACKED_BYTES)} limit")
+                            f"over the {_limit(MAX_UNPACKED_BYTES)} limit")
             left -= info.file_size
 
     def open(self, name):
