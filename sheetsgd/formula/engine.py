@@ -313,6 +313,7 @@ class Engine:
         self.np_ranges = {}      # the same as NumPy (values, blank mask), for the vector interpreter
         self.np_columns = {}     # (sheet, col, first row, last row) -> NumPy column, once final
         self.lenient = 0         # > 0 inside IF branches (see _fin)
+        self.dyn_cyclic = {}     # key -> reason, for cycles found while computing
         self.pending = {}        # (sheet, col) -> units of that column not computed yet (None: not run)
         self.on_demand_cols = set()   # (sheet, col) where a cell was computed out of order
         self.computing = {}      # key -> None, in order: the on-demand chain
@@ -626,47 +627,104 @@ class Engine:
         return [c for c in cols if c1 <= c <= c2 and (sheet, c) in index]
 
     def order(self):
-        """Units with precedents first; cells in cycles -> {key: path text}. Blocks caught in a
-        cycle (columns that feed each other row by row, like graddesc) become single cells."""
+        """Units with precedents first, and the cells in cycles -> {key: cycle text}.
+
+        Tarjan's strongly connected components, iteratively: every unit of a component with
+        more than one unit (or reading itself) is in a cycle, and components come out with
+        their precedents before them. Blocks caught in a cycle (columns that feed each other
+        row by row, like graddesc's) become single cells and the order is recomputed."""
         no_block = set()
         while True:
             units, index = self.build_units(no_block)
-            deps = {}
-            state, on_stack, order, cycles = {}, {}, [], []
-            for start in range(len(units)):
-                if start in state:
-                    continue
-                state[start], on_stack[start] = 1, 0
-                deps[start] = d0 = self.unit_deps(units[start], index)
-                stack = [(start, iter(d0))]
-                while stack:
-                    uid, it = stack[-1]
-                    for d in it:
-                        s = state.get(d)
-                        if s is None:
-                            state[d], on_stack[d] = 1, len(stack)
-                            deps[d] = dd = self.unit_deps(units[d], index)
-                            stack.append((d, iter(dd)))
-                            break
-                        if s == 1:     # d is on the stack: a cycle d -> ... -> uid -> d
-                            cycles.append([u for u, _ in stack[on_stack[d]:]] + [d])
-                    else:
-                        stack.pop()
-                        del on_stack[uid]
-                        state[uid] = 2
-                        order.append(uid)
-            split = {(units[u][0], units[u][1], units[u][2]) for cyc in cycles for u in cyc
+            order, deps, cyclic = self._components(units, index)
+            split = {(units[u][0], units[u][1], units[u][2]) for comp in cyclic for u in comp
                      if units[u][2] != units[u][3]}
             if not split:
                 break
             no_block |= split
         cyc_cells = {}
-        for cyc in cycles:
-            text = " -> ".join(self.unit_label(units[u]) for u in cyc)
-            for u in cyc:
+        for comp in cyclic:
+            text = self._cycle_text(comp, units, deps)
+            for u in comp:
                 sheet, c, r, _, _, _ = units[u]
                 cyc_cells.setdefault((sheet, r, c), text)
         return units, order, deps, cyc_cells
+
+    def _components(self, units, index):
+        n = len(units)
+        deps = [None] * n
+        num, low = [-1] * n, [0] * n
+        on_stack = [False] * n
+        stack, order, cyclic = [], [], []
+        counter = 0
+        for v0 in range(n):
+            if num[v0] >= 0:
+                continue
+            num[v0] = low[v0] = counter
+            counter += 1
+            stack.append(v0)
+            on_stack[v0] = True
+            deps[v0] = self.unit_deps(units[v0], index)
+            work = [(v0, iter(deps[v0]))]
+            while work:
+                v, it = work[-1]
+                for w in it:
+                    if num[w] < 0:
+                        num[w] = low[w] = counter
+                        counter += 1
+                        stack.append(w)
+                        on_stack[w] = True
+                        deps[w] = self.unit_deps(units[w], index)
+                        work.append((w, iter(deps[w])))
+                        break
+                    if on_stack[w] and num[w] < low[v]:
+                        low[v] = num[w]
+                else:
+                    work.pop()
+                    if work:
+                        u = work[-1][0]
+                        if low[v] < low[u]:
+                            low[u] = low[v]
+                    if low[v] == num[v]:          # v is the root of a component
+                        comp = []
+                        while True:
+                            w = stack.pop()
+                            on_stack[w] = False
+                            comp.append(w)
+                            if w == v:
+                                break
+                        order.extend(comp)
+                        if len(comp) > 1 or v in deps[v]:
+                            cyclic.append(comp)
+        return order, deps, cyclic
+
+    def _cycle_text(self, comp, units, deps, most=12):
+        """One cycle through the component's first unit, found by breadth-first search."""
+        members, start = set(comp), comp[-1]
+        came = {start: None}
+        queue, found = [start], None
+        while queue and found is None:
+            nxt = []
+            for u in queue:
+                for w in deps[u]:
+                    if w == start:
+                        found = u
+                        break
+                    if w in members and w not in came:
+                        came[w] = u
+                        nxt.append(w)
+                if found is not None:
+                    break
+            queue = nxt
+        path, u = [], found
+        while u is not None:
+            path.append(u)
+            u = came[u]
+        path.reverse()                     # start -> ... -> found, and found reads start
+        labels = [self.unit_label(units[u]) for u in path] + [self.unit_label(units[start])]
+        if len(labels) > most:
+            labels = labels[:most - 2] + [f"... ({len(path) - most + 2} more)", labels[-1]]
+        return " -> ".join(labels)
 
     def unit_label(self, unit):
         sheet, c, r0, r1, _, _ = unit
@@ -752,12 +810,16 @@ class Engine:
         if (kr, kc) in self.store[ks]:
             return
         self.on_demand_cols.add((ks, kc))
-        if key in self.computing:
+        if key in self.computing:     # a cycle only visible while computing (OFFSET, INDEX)
             chain = list(self.computing)
             path = chain[chain.index(key):] + [key]
             text = "circular reference: " + " -> ".join(self.label(k) for k in path)
             for k in path:
                 self.uncheckable.setdefault(k, text)
+                self.dyn_cyclic[k] = self.uncheckable[k]
+            # as with cycles found beforehand: the cells keep their cached values, so what
+            # reads them does not depend on where the computation happened to enter the cycle
+            self.keep_cached(key, self.dyn_cyclic[key])
             return
         if self.depth >= ON_DEMAND_DEPTH:
             raise _NeedFirst(key)
@@ -787,7 +849,9 @@ class Engine:
                     v, reason = NUM, "formula too deeply nested to compute"
                 except Exception as e:  # a bug of ours must not stop the other cells
                     v, reason = VALUE, f"evaluation failed: {type(e).__name__}: {e}"
-            if cell.array_ref:
+            if key in self.dyn_cyclic:
+                self.keep_cached(key, self.dyn_cyclic[key])
+            elif cell.array_ref:
                 self.spread(key, v, reason)
             else:
                 self.store[sheet][(r, c)] = self.final(v)
@@ -861,7 +925,7 @@ class Engine:
             if r0 == r1 and (sheet, r0, c) in bad_cells:
                 bad[uid] = f"depends on {self.label((sheet, r0, c))} ({bad_cells[(sheet, r0, c)]})"
                 continue
-            for d in deps.get(uid, ()):
+            for d in deps[uid] or ():
                 if d in bad:
                     for r in range(r0, r1 + 1):
                         self.uncheckable.setdefault((sheet, r, c), bad[d])
