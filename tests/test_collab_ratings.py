@@ -230,7 +230,9 @@ def files(tmp_path):
     rows = triples()
     dense = [(u, m, 1 + (u * m) % 5) for u in range(1, 121) for m in range(1, 121)]
     return {"u.data": write_u_data(d / "u.data", rows), "dir": d, "empty": d / "empty.data",
-            "dense": write_u_data(d / "dense.data", dense), "u.item": write_u_item(d / "u.item", range(100, 131))}
+            "dense": write_u_data(d / "dense.data", dense), "u.item": write_u_item(d / "u.item", range(100, 131)),
+            "six stars": write_u_data(d / "six.data", [(1, 1, 4), (1, 2, 6)]),
+            "short line": d / "short.csv"}
 
 
 BAD = {
@@ -244,6 +246,8 @@ BAD = {
     "a directory": (["--ratings", "dir"], "is a directory, expected a file such as"),
     "an empty file": (["--ratings", "empty"], "empty.data: empty file, expected MovieLens ratings"),
     "a missing file": (["--ratings", "nothing.data"], "nothing.data: no such file"),
+    "a rating of 6": (["--ratings", "six stars"], "six.data: line 2: rating 6 is outside 0.5..5"),
+    "a short line": (["--ratings", "short line"], "short.csv: line 3: expected 4 comma-separated fields"),
     "titles that are ratings": (["--ratings", "u.data", "--titles", "u.data"], "u.data: line 1: expected id|title"),
     "ratings for graddesc": (["--ratings", "u.data", "--only", "graddesc"], "--ratings is for the collab workbook"),
 }
@@ -253,6 +257,7 @@ BAD = {
 def test_bad_inputs_one_line_exit_2_nothing_written(case, files, tmp_path, capsys):
     args, message = BAD[case]
     files["empty"].write_text("")
+    files["short line"].write_text("userId,movieId,rating,timestamp\n1,2,3.5,0\n1,3,4\n")
     names = {**files, "nothing.data": files["dir"] / "nothing.data"}
     args = [str(names[a]) if a in names else a for a in args]
     if "--only" not in args:
