@@ -247,6 +247,9 @@ def format_report(report, show=10):
         n_ok = report.total("matched")
         lines.append(f"  OK: all {n_ok:,} checked formula cells match the file "
                      f"(relative tolerance {report.tolerance:g}, absolute floor {ABS_FLOOR:g})")
+    if any(s.max_rel > report.tolerance for s in report.sheets if s.matched and not s.mismatched):
+        lines.append(f"  (a max rel diff above {report.tolerance:g} on a matching sheet is on values "
+                     f"near 0, within the {ABS_FLOOR:g} absolute floor)")
     for sheet, cell, why in report.lint or []:
         lines.append(f"{report.path}: {sheet_ref(sheet, cell)}: {why}")
     return lines

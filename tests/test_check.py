@@ -163,3 +163,14 @@ def test_show_value():
     assert show_value(0.1 + 0.2) == "0.30000000000000004"
     assert show_value(True) == "TRUE" and show_value(DIV0) == "#DIV/0!"
     assert show_value('say "hi"') == '"say ""hi"""' and show_value(None) == "(blank)"
+
+
+def test_values_near_zero_match_by_the_floor_and_the_report_says_so(tmp_path):
+    wb = xlsxwriter.Workbook(str(tmp_path / "z.xlsx"))
+    ws = wb.add_worksheet("ewma")
+    ws.write_number("A1", 2e-17)
+    ws.write_formula("B1", "=A1*1", None, 1e-17)          # 100% apart, but 1e-17 from each other
+    wb.close()
+    report = check_workbook(tmp_path / "z.xlsx")
+    assert report.ok and report.sheets[0].max_rel == pytest.approx(0.5)
+    assert any("within the 1e-15 absolute floor" in line for line in format_report(report))
