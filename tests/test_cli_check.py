@@ -271,3 +271,19 @@ def test_hostile_file_refused_by_the_lxml_path_too(kind, tmp_path, monkeypatch):
 def test_missing_file(tmp_path, capsys):
     code, out, err = run(["check", tmp_path / "nope.xlsx"], capsys)
     assert code == 2 and err.strip() == f"sheetsgd: error: {tmp_path / 'nope.xlsx'}: no such file"
+
+
+@pytest.mark.parametrize("zip64", [False, True])
+def test_too_many_zip_members_refused_before_listing_them(tmp_path, capsys, monkeypatch, zip64):
+    members = xlsx_members()
+    members.update({f"junk/{i}.txt": "" for i in range(300)})
+    path = tmp_path / "many.xlsx"
+    with monkeypatch.context() as m:
+        if zip64:                               # past this count zipfile writes zip64 end records
+            m.setattr(zipfile, "ZIP_FILECOUNT_LIMIT", 10)
+        write_zip(path, members)
+    assert (b"PK\x06\x06" in path.read_bytes()) is zip64
+    monkeypatch.setattr(reader, "MAX_ZIP_ENTRIES", 100)
+    monkeypatch.setattr(zipfile.ZipFile, "__init__", lambda *a, **k: pytest.fail("zipfile must not list them"))
+    code, out, err = run(["check", path], capsys)
+    assert code == 2 and err.strip() == f"sheetsgd: error: {path}: has 305 zip members, over the 100 limit"

@@ -27,6 +27,7 @@ import io
 import os
 import posixpath
 import re
+import struct
 import zipfile
 import zlib
 from datetime import datetime
@@ -216,6 +217,27 @@ class _CappedStream:
         return data
 
 
+def _declared_members(path, size):
+    """The member count the zip's end record declares, read before zipfile builds an object
+    per member (millions of tiny members would exhaust memory first); None if not found."""
+    with open(path, "rb") as fh:
+        tail_at = max(0, size - (22 + 65535))
+        fh.seek(tail_at)
+        tail = fh.read()
+        at = tail.rfind(b"PK\x05\x06")
+        if at < 0 or len(tail) < at + 22:
+            return None
+        count = struct.unpack_from("<H", tail, at + 10)[0]
+        if count != 0xFFFF or at < 20 or tail[at - 20:at - 16] != b"PK\x06\x07":
+            return count
+        record_at = struct.unpack_from("<Q", tail, at - 20 + 8)[0]   # zip64: its own end record
+        fh.seek(record_at)
+        record = fh.read(56)
+        if len(record) < 40 or record[:4] != b"PK\x06\x06":
+            return None
+        return struct.unpack_from("<Q", record, 32)[0]
+
+
 class _Package:
     """The zip, with a budget of uncompressed bytes shared by every part read."""
 
@@ -235,6 +257,9 @@ class _Package:
         if head.startswith(b"\xd0\xcf\x11\xe0"):
             raise _Fail("is an old .xls or a password-protected workbook (OLE2), "
                         "not an .xlsx/.xlsm: save it as .xlsx without a password")
+        members = _declared_members(path, size)
+        if members is not None and members > MAX_ZIP_ENTRIES:
+            raise _Fail(f"has {members:,} zip members, over the {MAX_ZIP_ENTRIES:,} limit")
         try:
             self.zip = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
