@@ -313,7 +313,8 @@ def run_eval(file, cells, echo=print):
     from .formula import evaluate_book
 
     wanted = [(text, *parse_ref(text)) for text in cells]          # bad syntax fails before any work
-    book = read_book(file, progress=lambda m: _stderr(echo)(f"{file}: {m}"))
+    say = _stderr(echo)
+    book = read_book(file, progress=lambda m: say(f"{file}: {m}"))
     by_lower = {name.lower(): name for name in book.sheets}
     first = next(iter(book.sheets), None)
     resolved = []
@@ -323,6 +324,9 @@ def run_eval(file, cells, echo=print):
             raise SheetsgdError(f"{text!r}: {file} has no sheet named {sheet!r} "
                                 f"(its sheets: {', '.join(book.sheets) or 'none'})")
         resolved.append((name, row, col))
+    n_cells = sum(len(s.cells) for s in book.sheets.values())
+    if n_cells > PROGRESS_CELLS:
+        say(f"{file}: evaluating {n_cells:,} cells...")
     evaluation = evaluate_book(book)
     for name, row, col in resolved:
         a1 = cell_name(row, col)
