@@ -1,0 +1,201 @@
+"""Taming the bias model in NumPy: what the weight_decay and y_range sheets compute.
+
+weight_decay: about a fifth of the rated cells are held out (the validation set). The bias model
+is fitted on the rest by minimising loss = MSE + wd * SUMSQ(every weight). With wd = 0 its 180
+weights (k = 5) chase the 165 training ratings and the held-out ratings come out wild; a wd chosen
+on the validation RMSE keeps the weights small and the held-out predictions sane.
+
+y_range: the bias model's output x squashed into (lo, hi) = (0, 5.5) by a sigmoid,
+lo + (hi - lo) * sigmoid(x), fitted on every rating like the bias sheet.
+
+Arithmetic runs in the order the sheets' formulas run (see models.collab), so the cached values
+written into the workbook match a formula evaluator to the last bit or nearly.
+"""
+from dataclasses import dataclass, replace
+
+import numpy as np
+from scipy.optimize import minimize, minimize_scalar
+
+from ..errors import SheetsgdError
+from . import collab as cf
+
+# ---------------------------------------------------------------- the validation split
+
+VALID_FRACTION = 0.2
+
+
+@dataclass(frozen=True)
+class Split:
+    """The same crosstab twice: train (held-out cells blank) and valid (only the held-out cells)."""
+    train: object    # data.Ratings
+    valid: object
+
+
+def split(ratings, rng, fraction=VALID_FRACTION):
+    """Hold out round(fraction * ratings) rated cells drawn by rng (at least one, and never all)."""
+    rated = np.flatnonzero(ratings.mask.ravel())          # row by row, as the crosstab reads
+    if len(rated) < 2:
+        raise SheetsgdError(f"ratings: {len(rated)} rated cell(s); a validation split needs at least 2")
+    n_valid = min(max(1, round(fraction * len(rated))), len(rated) - 1)
+    held = np.zeros(ratings.mask.size, dtype=bool)
+    held[rng.choice(rated, n_valid, replace=False)] = True
+    held = held.reshape(ratings.mask.shape)
+    blank = lambda keep: replace(ratings, matrix=np.where(keep, ratings.matrix, np.nan))
+    return Split(train=blank(ratings.mask & ~held), valid=blank(held))
+
+
+# ---------------------------------------------------------------- weight decay
+
+def mse(ratings, preds):
+    """Mean squared error over the rated cells (SUMPRODUCT(mask*(rating-pred)^2)/COUNT)."""
+    return float(cf.squared_errors(ratings, preds).sum() / ratings.count)
+
+
+def sumsq(w):
+    """SUMSQ of every weight: factors and biases (what weight decay penalises)."""
+    theta = w.flat()
+    return float(theta @ theta)
+
+
+def decayed_loss(ratings, w, wd):
+    """The loss cell: MSE + wd * SUMSQ(weights)."""
+    return mse(ratings, cf.predict(w)) + wd * sumsq(w)
+
+
+def decayed_loss_and_grad(theta, start, ratings, wd):
+    """MSE + wd * theta.theta and its gradient: d MSE / d pred = 2 mask (pred - rating) / n,
+    chained through the dot product and the biases as in models.collab; d/d theta of the decay = 2 wd theta."""
+    w = start.unflat(theta)
+    err = ratings.mask * (cf.predict(w) - ratings.filled)
+    g = 2 * err / ratings.count
+    grad = _chain(w, g)
+    return (err * err).sum() / ratings.count + wd * (theta @ theta), grad + 2 * wd * theta
+
+
+def _chain(w, g):
+    """Gradient of a loss w.r.t. the flat weights, given g = d loss / d x for every cell's x."""
+    return np.concatenate([np.einsum("ij,fj->if", g, w.movies).ravel(), np.einsum("if,ij->fj", w.users, g).ravel(),
+                           g.sum(axis=1), g.sum(axis=0)])
+
+
+# Every weight-decay fit gets the same budget. With wd = 0 there is no minimum to reach: the loss
+# keeps creeping down while a few weights grow without bound, so that fit stops at the budget.
+DECAY_OPTIONS = {"maxiter": 1000, "maxfun": 2000, "ftol": 1e-13, "gtol": 1e-9}
+
+
+@dataclass(frozen=True)
+class DecayFit:
+    wd: float
+    weights: cf.Weights
+    iterations: int
+    message: str
+
+
+def fit_decayed(ratings, start, wd):
+    """Minimise MSE + wd * SUMSQ from `start` with L-BFGS-B and the analytic gradient."""
+    with cf.single_threaded_blas():
+        res = minimize(decayed_loss_and_grad, start.flat(), args=(start, ratings, wd), jac=True,
+                       method="L-BFGS-B", options=DECAY_OPTIONS)
+    return DecayFit(wd, start.unflat(res.x), int(res.nit), str(res.message))
+
+
+def valid_rmse(sp, w):
+    return cf.rmse(sp.valid, cf.predict(w))
+
+
+# A coarse grid over four decades, then a bounded search around its best point (in log10 wd).
+WD_GRID = tuple(10.0 ** e for e in np.arange(-3, 0.01, 0.5))
+WD_DIGITS = 2   # the chosen wd is shown (and refitted) rounded to 2 significant digits
+
+
+@dataclass(frozen=True)
+class WdSearch:
+    wd: float            # the chosen wd, rounded to WD_DIGITS significant digits
+    fit: DecayFit        # the fit at exactly that wd
+    tried: tuple         # ((wd, valid RMSE), ...) in the order tried
+
+
+def choose_wd(sp, start, grid=WD_GRID):
+    """The wd whose fit (from `start`, on sp.train) has the lowest valid RMSE: grid, then SciPy's bounded search."""
+    tried = {}
+
+    def score(log_wd):
+        wd = 10.0 ** log_wd
+        if wd not in tried:
+            tried[wd] = valid_rmse(sp, fit_decayed(sp.train, start, wd).weights)
+        return tried[wd]
+
+    logs = np.log10(grid)
+    scores = [score(x) for x in logs]
+    best = int(np.argmin(scores))
+    lo, hi = logs[max(best - 1, 0)], logs[min(best + 1, len(logs) - 1)]
+    res = minimize_scalar(score, bounds=(lo, hi), method="bounded", options={"xatol": 0.01})
+    x = res.x if res.fun <= scores[best] else logs[best]
+    wd = float(f"{10.0 ** x:.{WD_DIGITS}g}")
+    return WdSearch(wd, fit_decayed(sp.train, start, wd), tuple(tried.items()))
+
+
+# ---------------------------------------------------------------- y_range
+
+Y_RANGE = (0.0, 5.5)
+
+
+def sigmoid(x):
+    """1/(1+EXP(-x)), as the sheet writes it."""
+    return 1 / (1 + np.exp(-x))
+
+
+def squash(x, lo, hi):
+    """lo + (hi - lo) * sigmoid(x), in the formula's order: lo+(hi-lo)/(1+EXP(-x))."""
+    return lo + (hi - lo) / (1 + np.exp(-x))
+
+
+def predict_y_range(w, lo, hi):
+    return squash(cf.predict(w), lo, hi)
+
+
+def _y_range_forward(theta, start, ratings, lo, hi):
+    w = start.unflat(theta)
+    s = sigmoid(cf.predict(w))
+    err = ratings.mask * ((lo + (hi - lo) * s) - ratings.filled)
+    return w, s, err, np.sqrt((err * err).sum() / ratings.count)
+
+
+def y_range_rmse_and_grad(theta, start, ratings, lo, hi):
+    """RMSE of the squashed predictions and its gradient: d RMSE / d pred as in models.collab,
+    times d pred / d x = (hi - lo) * s * (1 - s)."""
+    w, s, err, loss = _y_range_forward(theta, start, ratings, lo, hi)
+    g = err / (ratings.count * loss) if loss > 0 else err * 0.0
+    return loss, _chain(w, g * (hi - lo) * s * (1 - s))
+
+
+def _y_range_decayed(theta, start, ratings, lo, hi):
+    loss, grad = y_range_rmse_and_grad(theta, start, ratings, lo, hi)
+    return loss + cf.WEIGHT_DECAY * (theta @ theta), grad + 2 * cf.WEIGHT_DECAY * theta
+
+
+def fit_y_range(ratings, start, lo, hi):
+    """Minimise the RMSE of the squashed model from `start`: a first pass with models.collab's tiny
+    weight decay (it closes the valleys where weights run off), then the plain RMSE, as collab.fit does."""
+    first_opts = dict(cf.FIT_OPTIONS, ftol=cf.FIRST_PASS_FTOL)
+    polish_opts = dict(cf.FIT_OPTIONS, maxiter=cf.POLISH_ITERATIONS)
+    args = (start, ratings, lo, hi)
+    first = minimize(_y_range_decayed, start.flat(), args=args, jac=True, method="L-BFGS-B", options=first_opts)
+    res = minimize(y_range_rmse_and_grad, first.x, args=args, jac=True, method="L-BFGS-B", options=polish_opts)
+    w = start.unflat(res.x)
+    return cf.Fit(w, cf.rmse(ratings, predict_y_range(w, lo, hi)), int(first.nit + res.nit),
+                  int(first.nfev + res.nfev), 0.0, str(res.message))
+
+
+def solve_y_range(ratings, rng, k, lo, hi, max_starts=cf.MAX_STARTS):
+    """Fits from random starts until the best RMSE has been reached twice (as models.collab.solve)."""
+    nu, nm = ratings.matrix.shape
+    first = cf.random_start(rng, nu, nm, k, bias=True)
+    with cf.single_threaded_blas():
+        fits = [fit_y_range(ratings, first, lo, hi)]
+        while len(fits) < max_starts:
+            best = min(f.rmse for f in fits)
+            if best < cf.EXACT_FIT or sum(abs(f.rmse - best) <= cf.SAME_RMSE * best for f in fits) >= 2:
+                break
+            fits.append(fit_y_range(ratings, cf.random_start(rng, nu, nm, k, bias=True), lo, hi))
+    return cf.Solve(first, min(fits, key=lambda f: f.rmse), tuple(fits))
