@@ -1231,9 +1231,11 @@ class Engine:
             except FormulaError:
                 raise _Fallback
             self.name_stack.add((scope, node.name))
+            saved, self.sheet = self.sheet, scope if scope in self.store else self.sheet
             try:
                 return self.vec_eval(tree)
             finally:
+                self.sheet = saved
                 self.name_stack.discard((scope, node.name))
         raise _Fallback
 
