@@ -207,3 +207,12 @@ def test_ratings_csv_with_sparse_ids_and_half_stars(tmp_path, capsys):
     assert values[("bias", "C6")].startswith("Film ")
     code, stdout, err = run(["check", str(out)], capsys)
     assert code == 0, stdout + err
+
+
+def test_same_inputs_give_a_byte_identical_workbook(tmp_path, capsys):
+    data, item = write_ratings(tmp_path)
+    for name in ("a.xlsx", "b.xlsx"):
+        code, _, err = run(["movielens", "--ratings", str(data), "--titles", str(item), "--out", str(tmp_path / name)]
+                           + SMALL, capsys)
+        assert code == 0, err
+    assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
