@@ -287,3 +287,14 @@ def test_too_many_zip_members_refused_before_listing_them(tmp_path, capsys, monk
     monkeypatch.setattr(zipfile.ZipFile, "__init__", lambda *a, **k: pytest.fail("zipfile must not list them"))
     code, out, err = run(["check", path], capsys)
     assert code == 2 and err.strip() == f"sheetsgd: error: {path}: has 305 zip members, over the 100 limit"
+
+
+def test_the_installed_command_refuses_a_hostile_file(tmp_path):
+    """The real process: python -m sheetsgd, its exit status and its stderr."""
+    import subprocess
+    import sys
+    path, says = hostile("billion_laughs_sheet", tmp_path)
+    proc = subprocess.run([sys.executable, "-m", "sheetsgd", "check", str(path)], capture_output=True,
+                          text=True, timeout=120, cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and says in proc.stderr

@@ -72,6 +72,7 @@ VALUES = (
     '<c r="L1" t="str"><f>""</f><v></v></c>'                     # formula giving ""
     '<c r="M1" t="s"><v>2</v></c>'                               # _x000D_ escape
     '<c r="N1" t="e"><f>1/0</f><v>#DIV/0!</v></c>'
+    '<c r="O1" t="d"><v>2024-01-02T12:00:00</v></c>'              # ISO date: an Excel serial
     '</row>'
     '<row r="3"><c r="B3" t="inlineStr"><is><r><t>rich </t></r><r><t>inline</t></r></is></c></row>'
 )
@@ -97,7 +98,8 @@ def expected_values(book):
     assert s.cells[(1, 13)].value == "line\rend"
     assert s.cells[(1, 14)].value is ExcelError("#DIV/0!")
     assert s.cells[(3, 2)].value == "rich inline"
-    assert (s.max_row, s.max_col) == (3, 14)
+    assert s.cells[(1, 15)].value == 45293.5                     # 2024-01-01 is serial 45292
+    assert (s.max_row, s.max_col) == (3, 15)
     for v in (s.cells[(1, 1)].value, s.cells[(1, 2)].value):
         assert type(v) is float
 
