@@ -86,7 +86,7 @@ def test_vector_and_scalar_paths_agree(reference, name):
     assert vec.cells_vectorized > 0
     for sheet, store in one.store.items():
         for key, v in store.items():
-            w = vec.store[sheet][key]
+            w = vec.value_at(sheet, *key)
             assert v is w or (v == w and type(v) is type(w)), (sheet, key, v, w)
 
 

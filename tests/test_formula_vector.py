@@ -17,7 +17,7 @@ def both(book):
     one = Engine(book, vectorize=False).run()
     for sheet, store in one.store.items():
         for key, v in store.items():
-            w = vec.store[sheet][key]
+            w = vec.value_at(sheet, *key)
             # exactly: the vector path calls the same pow/exp/log and adds in the same order
             assert v is w or (v == w and type(v) is type(w)), (sheet, key, v, w)
     return vec
@@ -93,7 +93,7 @@ def test_mmult_row_times_fixed_column_like_dotprod():
 def test_blocks_that_cannot_be_proven_fall_back_and_still_agree(formula, data, expect):
     book = rows_book(40, {"J": formula}, data=data)
     vec = both(book)
-    values = [vec.store["S"][(r, 10)] for r in range(1, 41)]
+    values = [vec.value_at("S", r, 10) for r in range(1, 41)]
     if expect is not None:
         assert expect in values
 
@@ -117,7 +117,7 @@ def test_a_block_read_on_demand_first_keeps_its_values():
         cells[f"C{r}"] = float(r)
         cells[f"B{r}"] = f"=C{r}*2"
     vec = both(make_book({"S": cells}))
-    assert vec.store["S"][(1, 1)] == 2 * 50 * 51 / 2
+    assert vec.value_at("S", 1, 1) == 2 * 50 * 51 / 2
 
 
 def test_large_filled_down_sheet_is_fast():
@@ -148,7 +148,7 @@ def test_errors_inside_if_branches_and_conditions():
     })
     vec = both(book)
     assert vec.cells_vectorized >= 3 * 60
-    assert vec.store["S"][(5, 11)] == 0.0
+    assert vec.value_at("S", 5, 11) == 0.0
 
 
 # ---------------------------------------------------------------- random filled-down books
@@ -211,6 +211,6 @@ def test_random_filled_down_books_agree_cell_by_cell():
         for key, v in one.store["S"].items():
             if ("S",) + key in one.uncheckable or ("S",) + key in vec.uncheckable:
                 continue
-            w = vec.store["S"][key]
+            w = vec.value_at("S", *key)
             assert v is w or (v == w and type(v) is type(w)), (seed, key, v, w)
     assert vectorized > 1000       # the NumPy path was really exercised

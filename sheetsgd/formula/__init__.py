@@ -8,6 +8,7 @@ parser.py turns text into a tree, functions.py holds Excel's functions and opera
 engine.py computes a Book (book.py) in dependency order. Values follow values.py.
 """
 import gc
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from itertools import repeat
 
@@ -46,7 +47,14 @@ def _values(eng):
         get = eng.store[name].get
         for c, rows in cols.items():
             letters = col_letters(c)
-            values.update(zip([(name, letters + str(r)) for r in rows], map(get, zip(rows, repeat(c)))))
+            vals, pos = [], 0
+            for r0, r1, block in eng.blocks.get((name, c), ((), ()))[1]:   # computed as columns
+                i = bisect_left(rows, r0, pos)
+                vals.extend(map(get, zip(rows[pos:i], repeat(c))))
+                vals.extend(block)
+                pos = i + r1 - r0 + 1
+            vals.extend(map(get, zip(rows[pos:], repeat(c))))
+            values.update(zip([(name, letters + str(r)) for r in rows], vals))
     return values
 
 

@@ -79,6 +79,9 @@ class _NeedFirst(Exception):
         self.key = key
 
 
+_NOT = object()     # "no value here" (None is a blank)
+
+
 class _Fallback(Exception):
     """The vector interpreter cannot prove its answer equals the scalar one: go cell by cell."""
 
@@ -304,6 +307,8 @@ class Engine:
         self.book = book
         self.vectorize = vectorize
         self.store = {}          # sheet -> {(row, col): value}: constants, then computed values
+        self.blocks = {}         # (sheet, col) -> ([first rows], [(first, last, values list)]): what
+                                 # the vector path computed, kept as columns (no per-cell dict entry)
         self.formulas = _FormulaCells(book)   # (sheet, row, col) -> Cell with a formula
         self.members = {}        # (sheet, row, col) of an array range -> its master's key
         self.fcols = {}          # sheet -> {col: sorted rows of formula cells (members included)}
@@ -784,7 +789,7 @@ class Engine:
         while stack:
             k = stack[-1]
             sheet, r, c = k
-            if (r, c) in self.store[sheet]:
+            if self.done(sheet, r, c):
                 stack.pop()
                 pending.discard(k)
                 continue
@@ -807,7 +812,7 @@ class Engine:
         if key not in self.formulas:
             return
         ks, kr, kc = key
-        if (kr, kc) in self.store[ks]:
+        if self.done(ks, kr, kc):
             return
         self.on_demand_cols.add((ks, kc))
         if key in self.computing:     # a cycle only visible while computing (OFFSET, INDEX)
@@ -933,12 +938,50 @@ class Engine:
                     break
 
     # ------------------------------------------------------------ reading cells and ranges
+    def block_value(self, sheet, r, c, default=None):
+        """The value the vector path computed for sheet!(r, c), or default."""
+        got = self.blocks.get((sheet, c))
+        if got is not None:
+            starts, spans = got
+            i = bisect.bisect_right(starts, r) - 1
+            if i >= 0:
+                r0, r1, vals = spans[i]
+                if r <= r1:
+                    return vals[r - r0]
+        return default
+
+    def done(self, sheet, r, c):
+        """Has the cell its final value (a constant, computed, or computed by a block)?"""
+        return (r, c) in self.store[sheet] or self.block_value(sheet, r, c, _NOT) is not _NOT
+
+    def value_at(self, sheet, r, c):
+        """A cell's value as computed so far (None: blank or not computed)."""
+        v = self.store[sheet].get((r, c), _NOT)
+        return self.block_value(sheet, r, c) if v is _NOT else v
+
+    def column(self, sheet, c, ra, rb):
+        """Values of column c, rows ra..rb, blocks included (no computing)."""
+        vals = list(map(self.store[sheet].get, zip(range(ra, rb + 1), repeat(c))))
+        got = self.blocks.get((sheet, c))
+        if got is not None:
+            starts, spans = got
+            i = max(0, bisect.bisect_right(starts, ra) - 1)
+            while i < len(spans) and spans[i][0] <= rb:
+                r0, r1, block = spans[i]
+                lo, hi = max(r0, ra), min(r1, rb)
+                if lo <= hi:
+                    vals[lo - ra:hi - ra + 1] = block[lo - r0:hi - r0 + 1]
+                i += 1
+        return vals
+
     def cell_value(self, sheet, r, c):
         store = self.store[sheet]
         v = store.get((r, c), store)
         if v is store:
-            self.ensure(sheet, r, c)
-            v = store.get((r, c))
+            v = self.block_value(sheet, r, c, store)
+            if v is store:
+                self.ensure(sheet, r, c)
+                v = self.value_at(sheet, r, c)
         return v
 
     def materialize(self, rng):
@@ -953,13 +996,19 @@ class Engine:
         complete = True
         for fk in self.formula_keys_in(sheet, r1, c1, r2, c2):
             ks, kr, kc = fk
-            if (kr, kc) not in self.store[ks]:
+            if not self.done(ks, kr, kc):
                 self.ensure(ks, kr, kc)
-                if (kr, kc) not in self.store[ks]:
+                if not self.done(ks, kr, kc):
                     complete = False    # in a cycle: read as blank, do not cache
-        get = self.store[sheet].get
-        cols = range(c1, c2 + 1)
-        arr = Array([[get((r, c)) for c in cols] for r in range(r1, r2 + 1)])
+        if c1 == c2:
+            arr = Array([[v] for v in self.column(sheet, c1, r1, r2)])
+        elif any((sheet, c) in self.blocks for c in range(c1, c2 + 1)):
+            cols = [self.column(sheet, c, r1, r2) for c in range(c1, c2 + 1)]
+            arr = Array([list(row) for row in zip(*cols)])
+        else:
+            get = self.store[sheet].get
+            cols = range(c1, c2 + 1)
+            arr = Array([[get((r, c)) for c in cols] for r in range(r1, r2 + 1)])
         if complete:
             if len(self.cached_ranges) > 100_000:
                 self.cached_ranges.clear()
@@ -989,8 +1038,10 @@ class Engine:
                 return REF
             v = store.get((r, c), store)
             if v is store:
-                self.ensure(node.sheet or self.sheet, r, c)
-                v = store.get((r, c))
+                v = self.block_value(node.sheet or self.sheet, r, c, store)
+                if v is store:
+                    self.ensure(node.sheet or self.sheet, r, c)
+                    v = self.value_at(node.sheet or self.sheet, r, c)
             return v
         if t is Const:
             return node.value
@@ -1113,12 +1164,12 @@ class Engine:
                 if (r, c) not in store:
                     self.compute_stacked((sheet, r, c))
             return
-        keys = list(zip(range(r0, r1 + 1), repeat(c)))
-        if (sheet, c) in self.on_demand_cols and any(map(store.__contains__, keys)):
-            for k, v in zip(keys, out):
-                store.setdefault(k, v)   # a cell computed earlier on demand keeps its value
-        else:
-            store.update(zip(keys, out))
+        # a cell computed earlier on demand keeps its entry in the store, which is read first
+        # (and holds the same value: both paths compute alike)
+        starts, spans = self.blocks.setdefault((sheet, c), ([], []))
+        i = bisect.bisect_left(starts, r0)
+        starts.insert(i, r0)
+        spans.insert(i, (r0, r1, out))
         self.blocks_vectorized += 1
         self.cells_vectorized += r1 - r0 + 1
 
@@ -1153,15 +1204,15 @@ class Engine:
         complete = True
         if frows and self.pending.get((sheet, c)) != 0:      # 0: every formula of the column is done
             frows = frows[bisect.bisect_left(frows, ra):bisect.bisect_right(frows, rb)]
-            if not all(map(store.__contains__, zip(frows, repeat(c)))):
+            if not all(self.done(sheet, r, c) for r in frows):
                 for fk in self.formula_keys_in(sheet, ra, c, rb, c):
-                    if (fk[1], fk[2]) not in self.store[fk[0]]:
+                    if not self.done(*fk):
                         vb = self.vblock
                         if fk[0] == vb[0] and fk[2] == vb[1] and vb[2] <= fk[1] <= vb[3]:
                             raise _Fallback     # reads its own block (a dynamic reference)
                         self.ensure(*fk)
-                complete = all(map(store.__contains__, zip(frows, repeat(c))))
-        vals = list(map(store.get, zip(range(ra, rb + 1), repeat(c))))
+                complete = all(self.done(sheet, r, c) for r in frows)
+        vals = self.column(sheet, c, ra, rb)
         types = set(map(type, vals))
         if types == {float}:
             got = np.array(vals, dtype=float), None
