@@ -15,6 +15,7 @@ from sheetsgd.formula.reader import cell_name, parse_cell, read_book
 from sheetsgd.formula.values import NUM, ExcelError
 from sheetsgd.models import graddesc as gd
 from sheetsgd.sheets import graddesc as sg
+from sheetsgd.sheets.graddesc_more import SHEETS as MORE_SHEETS
 
 REPO = Path(__file__).resolve().parent.parent
 COMMITTED = REPO / "workbooks" / "graddesc.xlsx"
@@ -161,7 +162,9 @@ def test_the_first_epoch_has_the_lectures_columns(reference, default_book):
 
 def test_formulas_are_portable_and_not_volatile(default_book):
     used = set()
-    for sheet in default_book.sheets.values():
+    for name, sheet in default_book.sheets.items():
+        if name in MORE_SHEETS:     # issue 8's sheets: tests/test_graddesc_more.py lints them
+            continue
         for cell in sheet.cells.values():
             if cell.formula:
                 used |= set(functions_used(cell.formula))

@@ -490,6 +490,11 @@ def _false(ctx):
     return False
 
 
+@register("NA", "values")
+def _na(ctx):
+    return NA   # NA(): "no value here" (charts leave a gap)
+
+
 # ---------------------------------------------------------------- logic
 def _branch(ctx, node):
     return 0.0 if node is None else ctx.eval_arg(node)

@@ -220,6 +220,8 @@ def build(path, rows=ROWS, seed=42, epochs=EPOCHS, hyper=None, start=None, lr=No
         data_sheet(wb, x, y, true_a, true_b, seed)
         tables = {name: optimizer_sheet(wb, runs[name], epochs) for name in gd.OPTIMIZERS}
         compare_sheet(wb, runs, tables, epochs)
+        from .graddesc_more import add_sheets   # PyTorch's and fastai's forms (issue 8), after compare
+        add_sheets(wb, x, y, runs, tables, epochs, seed, st)
     return summary(runs, epochs)
 
 
@@ -261,6 +263,12 @@ def about_sheet(wb, rows, epochs, seed):
         ("adam", "RMSProp + momentum."),
         ("adam_ann", "Adam + the lecture's annealing: lr / 4 when the gradients grow."),
         ("compare", "Every optimizer's RMSE per epoch on one chart (log scale): why Adam wins."),
+        ("ewma", "Beyond the lecture: the moving average behind momentum and Adam, with bias correction."),
+        ("sgd_torch", "PyTorch's SGD momentum (buf = mu*buf + g): the momentum sheet's steps at lr*(1-beta)."),
+        ("adam_torch", "PyTorch's Adam (bias correction, eps): lands at the lecture's lr 1."),
+        ("one_cycle", "fastai's fit_one_cycle schedule (lr up then down, momentum down then up) on adam_torch."),
+        ("lr_find", "fastai's lr_find: a growing lr until the loss blows up; read the lr off the chart."),
+        ("discriminative_lr", "What slice(1e-5, 1e-3) and slice(1e-3) give each layer group."),
         ("", ""),
         ("How to play", f"Each optimizer sheet holds {epochs} epochs, one row per step, epoch under epoch"),
         ("", "(the original needed its 'run' macro for each epoch; this workbook has no macros)."),
