@@ -22,7 +22,7 @@ from test_models_collab import LECTURE_BIAS, LECTURE_DOTPROD, lecture_weights
 
 REPO = Path(__file__).resolve().parent.parent
 COMMITTED = REPO / "workbooks" / "collab_filter.xlsx"
-SHEETS = ["about", "dotprod", "movielens_1hot", "movielens_emb", "bias", "word_emb"]
+SHEETS = ["about", "dotprod", "movielens_1hot", "movielens_emb", "bias", "weight_decay", "y_range", "word_emb"]
 RMSE_CELLS = {"dotprod": "V41", "movielens_1hot": "BH210", "movielens_emb": "Y210", "bias": "V42"}
 VOLATILE = {"OFFSET", "INDIRECT", "RAND", "RANDBETWEEN", "NOW", "TODAY", "CELL", "INFO"}
 

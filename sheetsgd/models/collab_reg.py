@@ -6,7 +6,7 @@ weights (k = 5) chase the 165 training ratings and the held-out ratings come out
 on the validation RMSE keeps the weights small and the held-out predictions sane.
 
 y_range: the bias model's output x squashed into (lo, hi) = (0, 5.5) by a sigmoid,
-lo + (hi - lo) * sigmoid(x), fitted on every rating like the bias sheet.
+lo + (hi - lo) * sigmoid(x), fitted on every rating like the bias sheet (with a tiny weight decay).
 
 Arithmetic runs in the order the sheets' formulas run (see models.collab), so the cached values
 written into the workbook match a formula evaluator to the last bit or nearly.
@@ -154,48 +154,61 @@ def predict_y_range(w, lo, hi):
     return squash(cf.predict(w), lo, hi)
 
 
-def _y_range_forward(theta, start, ratings, lo, hi):
+# The y_range model is fitted with a tiny weight decay too: without it the fit drives some x to
+# +-100s, where the sigmoid is flat, their predictions stick at exactly lo or hi and the gradient
+# vanishes (measured: the plain RMSE's polish never converges, max |x| 140..190).
+Y_RANGE_WD = 1e-3
+
+
+def y_range_loss(ratings, w, lo, hi, wd):
+    """The y_range sheet's loss cell: RMSE^2 + wd * SUMSQ(weights)."""
+    return cf.rmse(ratings, predict_y_range(w, lo, hi)) ** 2 + wd * sumsq(w)
+
+
+def y_range_loss_and_grad(theta, start, ratings, lo, hi, wd):
+    """MSE of the squashed predictions + wd * theta.theta, and its gradient: d MSE / d pred as for
+    weight decay, times d pred / d x = (hi - lo) * s * (1 - s), s = sigmoid(x)."""
     w = start.unflat(theta)
     s = sigmoid(cf.predict(w))
     err = ratings.mask * ((lo + (hi - lo) * s) - ratings.filled)
-    return w, s, err, np.sqrt((err * err).sum() / ratings.count)
+    g = 2 * err / ratings.count
+    loss = (err * err).sum() / ratings.count + wd * (theta @ theta)
+    return loss, _chain(w, g * (hi - lo) * s * (1 - s)) + 2 * wd * theta
 
 
-def y_range_rmse_and_grad(theta, start, ratings, lo, hi):
-    """RMSE of the squashed predictions and its gradient: d RMSE / d pred as in models.collab,
-    times d pred / d x = (hi - lo) * s * (1 - s)."""
-    w, s, err, loss = _y_range_forward(theta, start, ratings, lo, hi)
-    g = err / (ratings.count * loss) if loss > 0 else err * 0.0
-    return loss, _chain(w, g * (hi - lo) * s * (1 - s))
+@dataclass(frozen=True)
+class YRangeFit:
+    weights: cf.Weights
+    loss: float
+    rmse: float
+    iterations: int
+    message: str
 
 
-def _y_range_decayed(theta, start, ratings, lo, hi):
-    loss, grad = y_range_rmse_and_grad(theta, start, ratings, lo, hi)
-    return loss + cf.WEIGHT_DECAY * (theta @ theta), grad + 2 * cf.WEIGHT_DECAY * theta
-
-
-def fit_y_range(ratings, start, lo, hi):
-    """Minimise the RMSE of the squashed model from `start`: a first pass with models.collab's tiny
-    weight decay (it closes the valleys where weights run off), then the plain RMSE, as collab.fit does."""
-    first_opts = dict(cf.FIT_OPTIONS, ftol=cf.FIRST_PASS_FTOL)
-    polish_opts = dict(cf.FIT_OPTIONS, maxiter=cf.POLISH_ITERATIONS)
-    args = (start, ratings, lo, hi)
-    first = minimize(_y_range_decayed, start.flat(), args=args, jac=True, method="L-BFGS-B", options=first_opts)
-    res = minimize(y_range_rmse_and_grad, first.x, args=args, jac=True, method="L-BFGS-B", options=polish_opts)
+def fit_y_range(ratings, start, lo, hi, wd=Y_RANGE_WD):
+    """Minimise MSE + wd * SUMSQ of the squashed model from `start` (L-BFGS-B, analytic gradient)."""
+    res = minimize(y_range_loss_and_grad, start.flat(), args=(start, ratings, lo, hi, wd), jac=True,
+                   method="L-BFGS-B", options=cf.FIT_OPTIONS)
     w = start.unflat(res.x)
-    return cf.Fit(w, cf.rmse(ratings, predict_y_range(w, lo, hi)), int(first.nit + res.nit),
-                  int(first.nfev + res.nfev), 0.0, str(res.message))
+    return YRangeFit(w, float(res.fun), cf.rmse(ratings, predict_y_range(w, lo, hi)), int(res.nit), str(res.message))
 
 
-def solve_y_range(ratings, rng, k, lo, hi, max_starts=cf.MAX_STARTS):
-    """Fits from random starts until the best RMSE has been reached twice (as models.collab.solve)."""
+@dataclass(frozen=True)
+class YRangeSolve:
+    start: cf.Weights
+    best: YRangeFit
+    fits: tuple
+
+
+def solve_y_range(ratings, rng, k, lo, hi, wd=Y_RANGE_WD, max_starts=cf.MAX_STARTS):
+    """Fits from random starts until the lowest loss has been reached twice (as models.collab.solve)."""
     nu, nm = ratings.matrix.shape
     first = cf.random_start(rng, nu, nm, k, bias=True)
     with cf.single_threaded_blas():
-        fits = [fit_y_range(ratings, first, lo, hi)]
+        fits = [fit_y_range(ratings, first, lo, hi, wd)]
         while len(fits) < max_starts:
-            best = min(f.rmse for f in fits)
-            if best < cf.EXACT_FIT or sum(abs(f.rmse - best) <= cf.SAME_RMSE * best for f in fits) >= 2:
+            best = min(f.loss for f in fits)
+            if sum(abs(f.loss - best) <= cf.SAME_RMSE * best for f in fits) >= 2:
                 break
-            fits.append(fit_y_range(ratings, cf.random_start(rng, nu, nm, k, bias=True), lo, hi))
-    return cf.Solve(first, min(fits, key=lambda f: f.rmse), tuple(fits))
+            fits.append(fit_y_range(ratings, cf.random_start(rng, nu, nm, k, bias=True), lo, hi, wd))
+    return YRangeSolve(first, min(fits, key=lambda f: f.loss), tuple(fits))

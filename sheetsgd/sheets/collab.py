@@ -81,9 +81,12 @@ def build(path, factors=5, seed=42, solve=True, ratings=None, weights=None):
         onehot = movielens_1hot_sheet(wb, ratings, chosen["dotprod"], dot)
         emb = movielens_emb_sheet(wb, ratings, chosen["dotprod"], dot)
         bias = bias_sheet(wb, ratings, chosen["bias"])
+        from . import collab_reg   # here, not at the top: collab_reg imports this module's layout
+        reg = collab_reg.add_sheets(wb, ratings, factors=factors, seed=seed, solve=solve)
         word_emb_sheet(wb, GREEN_EGGS, vocab, word_vectors)
         about_sheet(about, ratings, factors, seed, solve if weights is None else None, origin, runs,
-                    {"dotprod": dot, "movielens_1hot": onehot, "movielens_emb": emb, "bias": bias})
+                    {"dotprod": dot, "movielens_1hot": onehot, "movielens_emb": emb, "bias": bias,
+                     "y_range": reg["y_range"]})
     return f"dotprod RMSE {dot['rmse']:.4f}, bias RMSE {bias['rmse']:.4f}"
 
 
@@ -774,6 +777,8 @@ def about_sheet(s, ratings, k, seed, solve, origin, runs, results):
         ("movielens_1hot", "the same ratings one per row; one-hot rows x weight matrices is the lookup; same RMSE"),
         ("movielens_emb", "the same with INDEX instead of the one-hot product: an embedding is a lookup; same RMSE"),
         ("bias", "dotprod + one bias per user and per movie, fitted on its own; a lower RMSE"),
+        ("weight_decay", "a fifth of the ratings held out; bias fitted with wd = 0 and with loss = MSE + wd*SUMSQ"),
+        ("y_range", "bias with each prediction squashed into (0, 5.5) by a sigmoid; its RMSE"),
         ("word_emb", "the words of a sentence mapped to ids (MATCH), their embedding rows looked up (INDEX)"),
         ("", None),
         ("How to play", "header"),

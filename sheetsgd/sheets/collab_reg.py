@@ -59,7 +59,7 @@ def add_sheets(wb, ratings, factors=5, seed=42, solve=True):
         none = reg.fit_decayed(sp.train, start, 0.0)
         search = reg.choose_wd(sp, start)
         tuned = search.fit
-        y_run = reg.solve_y_range(ratings, y_rng, factors, lo, hi)
+        y_run = reg.solve_y_range(ratings, y_rng, factors, lo, hi, stored(reg.Y_RANGE_WD))
         y_weights = y_run.best.weights
     else:
         none = tuned = search = y_run = None
@@ -68,7 +68,7 @@ def add_sheets(wb, ratings, factors=5, seed=42, solve=True):
               ("weight decay", "wd", search.wd if solve else WD_UNSOLVED, tuned.weights if solve else start, tuned)]
     decay = weight_decay_sheet(wb, sp, [(title, name, stored(wd), w.map(stored), run)
                                         for title, name, wd, w, run in blocks], search, seed)
-    y = y_range_sheet(wb, ratings, y_weights.map(stored), lo, hi, y_run)
+    y = y_range_sheet(wb, ratings, y_weights.map(stored), lo, hi, stored(reg.Y_RANGE_WD), y_run)
     return {"weight_decay": decay, "y_range": y}
 
 
@@ -301,7 +301,7 @@ def weight_decay_sheet(wb, sp, blocks, search, seed):
 
 # ---------------------------------------------------------------- y_range
 
-def y_range_sheet(wb, ratings, w, lo, hi, run):
+def y_range_sheet(wb, ratings, w, lo, hi, wd, run):
     s = wb.sheet("y_range")
     g = Grid(ratings, w.k, bias=True)
     s.title((0, 0), "y_range")
@@ -316,15 +316,15 @@ def y_range_sheet(wb, ratings, w, lo, hi, run):
     s.color_scale((g.mb_row, g.col0), (g.mb_row, g.last_col))
     s.color_scale((g.pred_row0, g.ub_col), (g.pred_row0 + g.nu - 1, g.ub_col))
 
-    # lo and hi: named inputs at the top left, beside the crosstab.
+    # lo, hi and wd: named inputs at the top left, beside the crosstab.
     r = g.rating(0, 0)[0] + 1
-    for n, (name, value) in enumerate((("lo", lo), ("hi", hi))):
+    for n, (name, value, num_format) in enumerate((("lo", lo, "0.0"), ("hi", hi, "0.0"), ("wd", wd, "0.000"))):
         s.text((r + n, 0), name, "rowhead")
-        s.input((r + n, 1), value, "0.0")
+        s.input((r + n, 1), value, num_format)
         s.define_name(name, f"{s.name}!{a1(r + n, 1, True, True)}")
     for n, line in enumerate(["prediction =", "lo + (hi - lo) * sigmoid(x),", "sigmoid(x) = 1/(1+EXP(-x)),",
                               "x = the bias sheet's", "prediction (dot product", "+ movie bias + user bias)"]):
-        s.note((r + 3 + n, 0), line)
+        s.note((r + 4 + n, 0), line)
 
     preds = reg.predict_y_range(w, lo, hi)
     ur0, ur1, ub = col_name(g.uf_col0), col_name(g.uf_col0 + g.k - 1), col_name(g.ub_col)
@@ -342,15 +342,24 @@ def y_range_sheet(wb, ratings, w, lo, hi, run):
     value = cf.rmse(ratings, preds)
     s.text((g.rmse_row, g.last_col - 1), "RMSE", "label")
     s.formula(g.rmse_cell(), f"=SQRT({masked_mse(rr, pr)})", value, RMSE_FMT, style="result")
+    # What the fit (and Solver) minimises: MSE + wd * SUMSQ(weights), the MSE as RMSE^2.
+    ss_row, loss_row = g.rmse_row + 1, g.rmse_row + 2
+    ss = reg.sumsq(w)
+    loss = value ** 2 + wd * ss
+    s.text((ss_row, g.last_col - 1), "SUMSQ of every weight", "label")
+    s.formula((ss_row, g.last_col), f"=SUMSQ({g.movies_range(True)},{g.users_range(True)})", ss, "0.00")
+    s.text((loss_row, g.last_col - 1), "loss = RMSE^2 + wd * SUMSQ", "label")
+    s.ws.write_formula(loss_row, g.last_col, f"={a1(*g.rmse_cell())}^2+wd*{a1(ss_row, g.last_col)}",
+                       fmt(s, "loss"), loss)
     s.define_name("solver_adj", f"{s.name}!{g.movies_range(True)},{s.name}!{g.users_range(True)}")
-    s.define_name("solver_opt", f"{s.name}!{a1(*g.rmse_cell(), True, True)}")
+    s.define_name("solver_opt", f"{s.name}!{a1(loss_row, g.last_col, True, True)}")
     for name, v in SOLVER_OPTIONS.items():
         s.define_name(name, v)
 
-    fitted = (f"Fitted on every rating, like the bias sheet (best of {len(run.fits)} L-BFGS-B runs from random starts)."
-              if run is not None else "The random start (built with --no-solve): run Solver to fit it.")
+    fitted = (f"Fitted on every rating (the best of {len(run.fits)} L-BFGS-B runs from random starts) by minimising"
+              if run is not None else "The random start (built with --no-solve): Solver fits it by minimising")
     top = float(ratings.matrix[ratings.mask].max())
-    x_top = float(np.log((top - lo) / (hi - top))) if lo < top < hi else float("nan")
+    x_top = float(np.log((top - lo) / (hi - top))) if lo < top < hi else None
     notes(s, g, [
         (g.rating(0, 0)[0], ["Ratings (data): the same crosstab as on dotprod and bias."]),
         (g.mb_row, ["Biases and factors (weights), as on the bias sheet, fitted for this model."]),
@@ -358,11 +367,14 @@ def y_range_sheet(wb, ratings, w, lo, hi, run):
                        "lo + (hi - lo) / (1 + EXP(-x)). Whatever the weights, a prediction stays inside (lo, hi):",
                        "no 6.2 stars, no -0.5: the model need not learn the range of the ratings, it is built in.",
                        f"Why hi = {hi:g} and not {top:g}: a sigmoid never reaches its asymptotes,",
-                       f"so a prediction of {hi:g} would need x = +infinity. With hi = {hi:g}, "
-                       f"a {top:g} needs only x = {x_top:.2f};",
-                       "lo = 0 below the lowest rating does the same at the bottom."]),
+                       f"so a prediction of {hi:g} would need x = +infinity. "
+                       + (f"With hi = {hi:g}, a {top:g} needs only x = {x_top:.2f};" if lo < top < hi else
+                          f"Your ratings reach {top:g}: set hi a little above that;"),
+                       f"lo = {lo:g} below the lowest rating does the same at the bottom."]),
         (g.rmse_row, ["RMSE over the rated cells, as on the bias sheet.", fitted,
-                      "Data > Solver: minimise this cell by changing the biases and factors (already set up)."]),
+                      f"the loss = MSE + wd * SUMSQ, with a tiny wd = {wd:g}: without it the fit drives some x to",
+                      "+-100s where the sigmoid is flat, their predictions stick at exactly lo or hi and",
+                      "the gradient vanishes. Data > Solver: minimise the loss by changing the weights (set up)."]),
     ])
     widths(s, g)
     s.freeze(g.rating(0, 0))
