@@ -24,6 +24,7 @@ WD_UNSOLVED = 0.01
 
 FORMATS = {
     "valid": {"bg_color": "#E4DFEC", "font_color": "#5B2C83", "border": 1, "border_color": "#BFBFBF"},
+    "valid_blank": {"border": 1, "border_color": "#BFBFBF"},     # editable, but light: the ratings stand out
     "held_out": {"bg_color": "#E4DFEC"},                         # a held-out cell, blank in the train crosstab
     "valid_pred": {"bold": True, "font_color": "#5B2C83"},       # a prediction of a held-out rating
     "unrated": {"italic": True, "font_color": "#7F7F7F"},
@@ -122,13 +123,13 @@ def valid_crosstab(s, L, sp):
     s.header((L.valid_head, g.id_col), "held out")
     for j, m in enumerate(sp.valid.movie_ids):
         s.number((L.valid_head, g.col0 + j), m, style="header")
-    cell, blank = fmt(s, "valid", RATINGS_FMT), s._fmt("input", RATINGS_FMT)
+    cell, blank = fmt(s, "valid", RATINGS_FMT), fmt(s, "valid_blank", RATINGS_FMT)
     for i, u in enumerate(sp.valid.user_ids):
         s.number((L.valid_row0 + i, g.id_col), u, style="rowhead")
         for j in range(g.nm):
             if sp.valid.mask[i, j]:
                 s.ws.write_number(*L.valid(i, j), stored(sp.valid.matrix[i, j]), cell)
-            else:                              # blank, but editable like the train crosstab's blanks
+            else:                              # blank: type a rating here to hold it out
                 s.ws.write_blank(*L.valid(i, j), None, blank)
     # In the train crosstab, the held-out cells (blank there) take the same colour.
     r0, c0 = g.rating(0, 0)
