@@ -6,6 +6,12 @@
 
 parser.py turns text into a tree, functions.py holds Excel's functions and operators,
 engine.py computes a Book (book.py) in dependency order. Values follow values.py.
+
+Evaluation.values has every formula cell, each cell of an array range included, listed
+column by column. Evaluation.uncheckable says why a value is not the formula's own:
+"volatile RAND" (the cached value is kept), "circular reference: a!A1 -> a!B1 -> a!A1"
+(cached value kept), "unsupported function FOO" and "unparsable formula: ..." (#NAME?),
+"depends on a!A1 (unsupported function FOO)".
 """
 import gc
 from bisect import bisect_left
