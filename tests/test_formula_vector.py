@@ -214,3 +214,18 @@ def test_random_filled_down_books_agree_cell_by_cell():
             w = vec.value_at("S", *key)
             assert v is w or (v == w and type(v) is type(w)), (seed, key, v, w)
     assert vectorized > 1000       # the NumPy path was really exercised
+
+
+def test_wide_rolling_windows_stay_within_memory(monkeypatch):
+    # SUM over a 50-row window, filled down: n x 50 values per block; above the bound the
+    # block is computed cell by cell instead of holding them all at once
+    import sheetsgd.formula.engine as engine
+    cells = {f"A{r}": float(r) for r in range(1, 301)}
+    cells.update({f"B{r}": f"=SUM(A{r}:A{r + 49})" for r in range(1, 251)})
+    book = make_book({"S": cells})
+    monkeypatch.setattr(engine, "MAX_BLOCK_VALUES", 1000)
+    small = both(book)
+    assert small.cells_vectorized == 0
+    assert small.value_at("S", 1, 2) == float(sum(range(1, 51)))
+    monkeypatch.setattr(engine, "MAX_BLOCK_VALUES", 10 ** 6)
+    assert Engine(book).run().cells_vectorized == 250

@@ -68,6 +68,7 @@ ON_DEMAND_DEPTH = 20           # nested on-demand computations before switching 
 MAX_CLIPPED_AREA = 1_000_000   # references larger than this (A:A) are clipped to the used area
 MIN_BLOCK = 4                  # shorter runs of one shape are computed cell by cell
 CHUNK = 1024                   # cells of a filled-down run matched to their shape at once
+MAX_BLOCK_VALUES = 4_000_000   # values a block may read through per-row ranges (memory bound)
 
 # arguments whose cells are not read, only located: ROW(A4) in A4 is not circular
 ADDRESS_ONLY = {"ROW": None, "COLUMN": None, "ROWS": None, "COLUMNS": None, "OFFSET": 0}
@@ -1319,6 +1320,8 @@ class Engine:
         if h == 1 and w == 1:
             data, blank = self.gather(sheet, a[1], a[0], a[0] + n - 1)
             return _V("num", data, blank)
+        if n * h * w > MAX_BLOCK_VALUES:
+            raise _Fallback     # a wide window per row (SUM(A1:Z1000) filled down): cell by cell
         datas, blanks = [], []
         for dr in range(h):
             row_d, row_b = [], []
