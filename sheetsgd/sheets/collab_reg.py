@@ -257,8 +257,8 @@ def weight_decay_sheet(wb, sp, blocks, search, seed):
                 f"L-BFGS-B stopped after {run0.iterations} steps:")
         how = [stop, f"nothing holds the weights back (SUMSQ {results[0]['sumsq']:.0f}). The held-out predictions",
                "(bold purple) come out wild: a small train RMSE, a huge valid RMSE."]
-        chosen = [f"wd {results[1]['wd']:g} gave the lowest valid RMSE of {len(search.tried)} fits SciPy tried (a grid",
-                  "from 0.001 to 1, then minimize_scalar's bounded search), each from the same start."]
+        chosen = [f"wd = {results[1]['wd']:g}: where SciPy found the lowest valid RMSE in {len(search.tried)} fits (a grid from",
+                  "0.001 to 1, then minimize_scalar's bounded search; each from the same start), to 2 digits."]
     else:
         how = ["Not fitted yet (built with --no-solve): the random start. Run Solver on each block."]
         chosen = [f"wd {results[1]['wd']:g}: a guess (--no-solve chose none). Try others and watch the valid RMSE."]
