@@ -157,19 +157,13 @@ class Shape:
     """What every cell filled from one formula shares: its relative tree and facts about it.
 
     fmt and offs give the shape's text in any row (fmt.format(*[row + o for o in offs])), so a
-    cell whose text equals its upper neighbour's shape's text in its row needs no parsing."""
+    cell whose text equals its upper neighbour's shape's text in its row needs no parsing
+    (Engine.build_units)."""
     __slots__ = ("tree", "reason", "volatile", "refs", "vector", "fmt", "offs")
 
     def __init__(self, tree, reason, volatile, refs, vector, fmt=None, offs=()):
         self.tree, self.reason, self.volatile, self.refs, self.vector = tree, reason, volatile, refs, vector
         self.fmt, self.offs = fmt, offs
-
-    def matches(self, text, row):
-        """Is text this shape's formula in that row? (one str.format and one comparison)"""
-        offs = self.offs
-        if self.fmt is None or (offs and (row + min(offs) < 1 or row + max(offs) > MAX_ROW)):
-            return False
-        return text == self.fmt.format(*[row + o for o in offs])
 
 
 _DIGITS = re.compile(r"[0-9]+")
