@@ -21,12 +21,13 @@ def cli():
 
     \b
     Build the lecture's workbooks (collaborative filtering; gradient descent with
-    SGD, momentum, RMSProp and Adam) with live formulas, already optimised, and
-    check any workbook's formulas with a NumPy evaluator.
+    SGD, momentum, RMSProp and Adam; softmax and a small neural net) with live
+    formulas, already optimised, and check any workbook's formulas with a NumPy
+    evaluator. The lesson's MovieLens 100k model: `sheetsgd movielens`.
 
     \b
     Examples:
-      sheetsgd build                      # workbooks/collab_filter.xlsx and graddesc.xlsx
+      sheetsgd build                      # collab_filter, graddesc, neuralnet .xlsx in workbooks/
       sheetsgd check workbooks/*.xlsx     # recompute every formula, compare with the file
       sheetsgd eval workbooks/collab_filter.xlsx dotprod!V41
     """
@@ -60,12 +61,16 @@ def build(out_dir, only, seed, factors, no_solve, epochs, rows, lrs, ratings_pat
     """Build the lecture's workbooks with live formulas and cached values.
 
     \b
-    collab_filter.xlsx  dotprod, movielens_1hot, movielens_emb, bias, word_emb:
-                        the ratings crosstab as embeddings, fitted by SciPy
-                        (the lecture used Excel's Solver), RMSE 0.39 and 0.32.
+    collab_filter.xlsx  dotprod, movielens_1hot, movielens_emb, bias,
+                        weight_decay, y_range, word_emb: the ratings crosstab
+                        as embeddings, fitted by SciPy (the lecture used
+                        Excel's Solver), RMSE 0.39 and 0.32.
     graddesc.xlsx       y = a*x + b fitted row by row with SGD, momentum,
                         RMSProp, Adam and Adam with annealing, many epochs,
-                        no macros.
+                        no macros; then EWMA, PyTorch's Adam and SGD,
+                        one-cycle, the lr finder, discriminative lrs.
+    neuralnet.xlsx      softmax and cross-entropy; logistic regression and a
+                        2-layer net on 8x8 digits, one SGD step as cells.
 
     \b
     Examples:
