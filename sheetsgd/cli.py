@@ -96,15 +96,18 @@ def build(out_dir, only, seed, factors, no_solve, epochs, rows, lrs, ratings_pat
     if only in ("collab", "all"):
         from .sheets import collab
         path = out_dir / "collab_filter.xlsx"
+        click.echo(f"building {path} ...", err=True)
         summary = collab.build(path, factors=factors, seed=seed, solve=not no_solve, ratings=own_ratings)
         click.echo(f"wrote {path}" + (f"  ({summary})" if summary else ""))
     if only in ("graddesc", "all"):
         path = out_dir / "graddesc.xlsx"
+        click.echo(f"building {path} ...", err=True)
         summary = graddesc.build(path, **graddesc_options)
         click.echo(f"wrote {path}" + (f"  ({summary})" if summary else ""))
     if only in ("neuralnet", "all"):
         from .sheets import neuralnet
         path = out_dir / "neuralnet.xlsx"
+        click.echo(f"building {path} ...", err=True)
         summary = neuralnet.build(path, seed=seed)
         click.echo(f"wrote {path}" + (f"  ({summary})" if summary else ""))
 
