@@ -67,13 +67,44 @@ def lint_book(book):
     """
     warnings = []
     for sheet_name, sheet in book.sheets.items():
-        for (row, col) in sorted(sheet.cells):
-            cell = sheet.cells[(row, col)]
-            if cell.formula is None:
-                continue
-            for why in lint_formula(book, sheet_name, cell.formula):
+        for (row, col) in sorted(_maybe_unportable(sheet)):
+            for why in lint_formula(book, sheet_name, sheet.cells[(row, col)].formula):
                 warnings.append((sheet_name, a1(row, col), why))
     return warnings
+
+
+# A formula filled down 100k rows is one text with other digits in each row: with every digit
+# masked (#), the sheet has a handful of distinct texts, each scanned for function names once.
+# Exact: masking maps a digit to #, and a name found in a masked text with no # in it is the
+# name the unmasked text has there; a masked name with # in it (LOG10 -> LOG##) sends the cells
+# of that text to the one-by-one check.
+_MASK_DIGITS = str.maketrans("0123456789", "##########")
+_CALLED_MASKED = re.compile(r'([A-Za-z_#][A-Za-z0-9_.#]*)\s*\(')
+
+
+def _maybe_unportable(sheet):
+    """The (row, col) of the formula cells whose text is not surely portable."""
+    cells = sheet.cells
+    texts = [f for f in [cell.formula for cell in cells.values()] if f is not None]
+    if not texts:
+        return []
+    # "\0" cannot occur in XML text: it keeps every masked text apart in one joined string
+    masked = "\0".join(texts).translate(_MASK_DIGITS).split("\0")
+    if len(masked) != len(texts):            # a formula built by hand holding "\0": no shortcut
+        doubtful, masked = None, None
+    else:
+        doubtful = {text for text in set(masked) if not _surely_portable_masked(text)}
+        if not doubtful:
+            return []
+    keys = [key for key, cell in cells.items() if cell.formula is not None]
+    if doubtful is None:
+        return keys
+    return [key for key, text in zip(keys, masked) if text in doubtful]
+
+
+def _surely_portable_masked(masked):
+    names = {function_name(n) for n in _CALLED_MASKED.findall(_QUOTED.sub("", masked))}
+    return not any("#" in n for n in names) and names <= PORTABLE and names.isdisjoint(PAIRWISE)
 
 
 # Fast path for the common case (a workbook has 10^5 formulas; tokenizing each costs ~40 us):

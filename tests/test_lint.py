@@ -180,3 +180,34 @@ def test_our_movielens_workbook_is_silent(tmp_path):
     out = tmp_path / "movielens.xlsx"
     ml.make(data, out, factors=3, epochs=1, bs=16)
     assert lint_book(read_book(out)) == []
+
+
+# ---------------------------------------------------------------- one scan per masked text
+
+def _one_by_one(book):
+    """lint_book as it was: every formula cell linted on its own, in row then column order."""
+    from sheetsgd.formula.refs import a1
+    from sheetsgd.lint import lint_formula
+    out = []
+    for name, sheet in book.sheets.items():
+        for (r, c) in sorted(sheet.cells):
+            if sheet.cells[(r, c)].formula is not None:
+                out.extend((name, a1(r, c), why) for why in lint_formula(book, name, sheet.cells[(r, c)].formula))
+    return out
+
+
+@pytest.mark.parametrize("formulas", [
+    ["=LOG10(A{r})", "=ATAN2(A{r},1)", "=A{r}*2"],                 # portable names with digits
+    ["=LOG10(A{r})", "=LOG11(A{r})", "=LOG{r}(A{r})"],             # masked alike, named apart
+    ["=A{r}1.X(B{r})", '=IF(A{r}="LOG10(",1,XLOOKUP(A{r},B:B,C:C))', "=SUMXMY2(A{r}:A{r},B{r}:B{r})"],
+    ["=SUM(A{r}:B{r})", "=SUM(A{r}:B{r}\0)", "=FILTER(A{r}:A9,1)"],  # a hand-built \\0 text
+])
+def test_lint_book_scanning_each_masked_text_once_equals_linting_cell_by_cell(formulas):
+    cells = {}
+    for r in range(1, 13):
+        cells[f"A{r}"] = float(r % 3) if r % 4 else None
+        cells[f"B{r}"] = float(r)
+        for i, f in enumerate(formulas):
+            cells[f"{'DEF'[i]}{r}"] = (f.format(r=r), 0.0)
+    book = _book({k: v for k, v in cells.items() if v is not None})
+    assert lint_book(book) == _one_by_one(book)
