@@ -10,6 +10,8 @@ Columns are written as in graddesc.py: (key, header, formula, meaning) with {key
 cell, {key^} for the row above's (or the start cell on the first row), {d} the data row, and for
 the step sheets {lr} and {beta1}: a name, or (one_cycle) this row's scheduled value.
 """
+import math
+
 from .. import writer
 from ..formula.values import NA
 from ..models import graddesc as gd
@@ -154,19 +156,21 @@ def ewma_sheet(wb, seed):
         s.number((r, 0), i + 1, style="rowhead")
         s.input((r, 1), v)
         prev = "avg0" if i == 0 else a1(r - 1, 2)
-        s.formula((r, 2), f"={prev}*beta+(1-beta)*{a1(r, 1)}", out["avg"][i])
-        s.formula((r, 3), f"=1-beta^{a1(r, 0)}", out["correction"][i])
-        s.formula((r, 4), f"={a1(r, 2)}/{a1(r, 3)}", out["corrected"][i], style="result" if i < 3 else "formula")
+        s.formula((r, 2), f"={prev}*beta+(1-beta)*{a1(r, 1)}", out["avg"][i], "0.0000")
+        s.formula((r, 3), f"=1-beta^{a1(r, 0)}", out["correction"][i], "0.0000")
+        s.formula((r, 4), f"={a1(r, 2)}/{a1(r, 3)}", out["corrected"][i], "0.0000",
+                  style="result" if i < 3 else "formula")
     last = FIRST + len(values) - 1
-    s.text("E4", "first value", "label")
-    s.formula("F4", f"={a1(FIRST, 1)}", values[0])
-    s.text("E5", "corrected avg at t=1", "label")
-    s.formula("F5", f"={a1(FIRST, 4)}", out["corrected"][0], style="result")
-    s.text("E6", "uncorrected avg at t=1", "label")
-    s.formula("F6", f"={a1(FIRST, 2)}", out["avg"][0])
+    s.text("G4", "first value", "label")
+    s.formula("H4", f"={a1(FIRST, 1)}", values[0])
+    s.text("G5", "corrected avg at t=1", "label")
+    s.formula("H5", f"={a1(FIRST, 4)}", out["corrected"][0], style="result")
+    s.text("G6", "avg at t=1 (no correction)", "label")
+    s.formula("H6", f"={a1(FIRST, 2)}", out["avg"][0])
     s.widths(0, 0, 6)
     s.widths(1, 4, 13)
-    s.widths(5, 5, 10)
+    s.widths(5, 5, 3)
+    s.widths(6, 6, 26)
     s.freeze((FIRST, 1))
 
     chart = wb.chart("scatter", "straight")
@@ -180,7 +184,7 @@ def ewma_sheet(wb, seed):
         else:
             series.update({"line": {"color": line, "width": 2.25}, "marker": {"type": "none"}})
         chart.add_series(series)
-    chart.set_title({"name": f"EWMA, beta {beta:g}: the uncorrected average starts near 0"})
+    chart.set_title({"name": f"EWMA, beta {beta:g}: without correction it starts near 0"})
     chart.set_x_axis({"name": "t", "min": 0, "max": len(values)})
     chart.set_y_axis({"name": "value", "min": 0})
     chart.set_legend({"position": "bottom"})
@@ -276,17 +280,19 @@ def step_sheet(wb, run, epochs, lecture_table, lecture, lecture_run):
     s.widths(3, ncols - 1, 11)
     s.widths(ncols, ncols, 3)
     s.widths(e0, e0 + len(ecols) - 1, 12)
+    s.widths(e0 + len(ecols) - 1, e0 + len(ecols) - 1, 16)
     s.freeze((FIRST, 3))
 
     chart_col = e0 + len(ecols) + 1
-    chart = wb.chart("line")
+    chart = wb.chart("scatter", "straight")     # a numeric epoch axis: readable ticks at any length
     cat = f"={name}!{a1(FIRST, ec['epoch'], True, True)}:{a1(last_e, ec['epoch'], True, True)}"
     for k, color in (("RMSE", "#2E75B6"), (f"{lecture} RMSE", "#A5A5A5")):
         chart.add_series({"name": f"{name} RMSE" if k == "RMSE" else k, "categories": cat,
                           "values": f"={name}!{a1(FIRST, ec[k], True, True)}:{a1(last_e, ec[k], True, True)}",
+                          "marker": {"type": "none"},
                           "line": {"width": 2, "color": color, **({"dash_type": "dash"} if k != "RMSE" else {})}})
-    chart.set_title({"name": f"RMSE per epoch: {name} and {lecture} (log scale)"})
-    chart.set_x_axis({"name": "epoch", "interval_unit": max(1, epochs // 10)})
+    chart.set_title({"name": f"RMSE per epoch (log scale)"})
+    chart.set_x_axis({"name": "epoch", "min": 0, "max": epochs})
     chart.set_y_axis({"name": "RMSE", "log_base": 10})
     chart.set_legend({"position": "bottom"})
     chart.set_size({"width": 560, "height": 320})
@@ -334,15 +340,16 @@ def schedule_block(wb, s, run, n, col):
         s.formula((rr, col + 3), ONE_CYCLE_MOM.format_map(refs), mom, style="result")
     s.widths(col, col, 14)
 
-    chart = wb.chart("line")
+    chart = wb.chart("scatter", "straight")
     last = FIRST + n - 1
     cat = f"=one_cycle!{a1(FIRST, 2, True, True)}:{a1(last, 2, True, True)}"
     chart.add_series({"name": "lr", "categories": cat, "values": f"=one_cycle!{a1(FIRST, 3, True, True)}:"
-                      f"{a1(last, 3, True, True)}", "line": {"width": 2.25, "color": "#2E75B6"}})
+                      f"{a1(last, 3, True, True)}", "line": {"width": 2.25, "color": "#2E75B6"}, "marker": {"type": "none"}})
     chart.add_series({"name": "beta1 (right axis)", "categories": cat, "values": f"=one_cycle!{a1(FIRST, 4, True, True)}:"
-                      f"{a1(last, 4, True, True)}", "line": {"width": 2.25, "color": "#ED7D31"}, "y2_axis": True})
+                      f"{a1(last, 4, True, True)}", "line": {"width": 2.25, "color": "#ED7D31"}, "marker": {"type": "none"},
+                      "y2_axis": True})
     chart.set_title({"name": "fit_one_cycle: lr and beta1 per step"})
-    chart.set_x_axis({"name": "step t", "interval_unit": max(1, n // 10), "interval_tick": max(1, n // 10)})
+    chart.set_x_axis({"name": "step t", "min": 0, "max": n})
     chart.set_y_axis({"name": "lr", "min": 0})
     chart.set_y2_axis({"name": "beta1", "min": 0.8, "max": 1.0})
     chart.set_legend({"position": "bottom"})
@@ -460,9 +467,11 @@ def lr_find_sheet(wb, x, y, start):
         chart.add_series({"name": name, "categories": lr_range,
                           "values": f"=lr_find!{a1(FIRST, plot[k], True, True)}:{a1(last, plot[k], True, True)}",
                           "line": {"color": color, "width": 2.25}, "marker": {"type": "none"}})
-    chart.set_title({"name": "lr_find: loss against the learning rate (log scales)"})
+    chart.set_title({"name": "lr_find: loss against the learning rate"})
+    # x up to a decade past the stop (fixed when built: after editing the inputs, widen it in the chart's axis)
+    x_max = 10.0 ** math.ceil(math.log10(res["last_lr"])) if res["last_lr"] == res["last_lr"] else h["end_lr"]
     chart.set_x_axis({"name": "learning rate (log scale)", "log_base": 10, "min": h["start_lr"],
-                      "max": h["end_lr"], "num_format": "0E+0"})
+                      "max": min(h["end_lr"], x_max), "num_format": "0E+0"})
     chart.set_y_axis({"name": "loss (log scale)", "log_base": 10})
     chart.set_legend({"position": "bottom"})
     chart.set_size({"width": 640, "height": 380})
