@@ -174,3 +174,67 @@ def test_values_near_zero_match_by_the_floor_and_the_report_says_so(tmp_path):
     report = check_workbook(tmp_path / "z.xlsx")
     assert report.ok and report.sheets[0].max_rel == pytest.approx(0.5)
     assert any("within the 1e-15 absolute floor" in line for line in format_report(report))
+
+
+# ------------------------------------------------- the engine's columns, compared with NumPy
+
+def _cell_by_cell(path, tolerance, show):
+    """The per-sheet reports as comparing evaluate_book's {(sheet, "A1"): value} cell by cell gives."""
+    from sheetsgd.formula import evaluate_book
+    from sheetsgd.formula.reader import read_book
+    book = read_book(path)
+    ev = evaluate_book(book)
+    return [check._compare_sheet(name, sheet, ev.values, ev.uncheckable, tolerance, show)
+            for name, sheet in book.sheets.items()]
+
+
+@pytest.mark.parametrize("tolerance, show", [(1e-12, None), (1e-12, 3), (1e-6, None), (0.0, 2)])
+def test_comparing_columns_reports_what_comparing_cell_by_cell_does(tmp_path, tolerance, show):
+    path = tmp_path / "mixed.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("s")
+    n = 40
+    for r in range(1, n + 1):
+        x = r / 7.0
+        ws.write_number(r - 1, 0, x)                                          # A: data
+        cached = x * 3.0
+        if r in (5, 17):
+            cached *= 1 + 1e-9                                                # wrong in the 9th digit
+        if r == 9:
+            cached *= 1 + 1e-13                                               # within 1e-12
+        if r == 11:
+            cached = "three x"                                                # text cached in a number block
+        ws.write_formula(r - 1, 1, f"=A{r}*3", None, cached)                  # B: a block
+        ws.write_formula(r - 1, 2, f"=A{r}>2", None, r > 14 if r != 20 else False)   # C: booleans
+        ws.write_formula(r - 1, 3, f"=B{r}-B{r}", None, 1e-16 if r % 2 else 0.0)    # D: near 0
+        ws.write_formula(r - 1, 4, f"=E{r - 1}+A{r}" if r > 1 else "=A1", None,      # E: a chain
+                         sum(k / 7.0 for k in range(1, r + 1)) * (1.5 if r == 30 else 1))
+    ws.write_formula(n, 0, "=RAND()", None, 0.25)
+    ws.write_formula(n, 1, f"=A{n + 1}*2", None, 0.5)                         # from RAND's stored value
+    ws.write_formula(n, 2, "=WEBSERVICE(\"x\")", None, 1.0)
+    ws.write_formula(n, 3, f"=C{n + 1}+1", None, 2.0)
+    ws.write_array_formula(n + 1, 0, n + 2, 1, "{=A1:B2*2}", None, 0.0)
+    ws2 = wb.add_worksheet("t")
+    for r in range(1, 8):
+        ws2.write_formula(r - 1, 0, f"=s!A{r}*2", None, r / 3.5 if r != 3 else 9.0)
+    wb.close()
+    report = check_workbook(path, tolerance=tolerance, show=show)
+    assert report.sheets == _cell_by_cell(path, tolerance, show)
+    s = report.sheets[0]
+    assert s.mismatched >= 3 and s.uncheckable and s.matched > 100
+
+
+def test_movielens_shaped_block_compares_in_numpy(tmp_path):
+    """A long filled-down block: the NumPy comparison finds the one wrong cell."""
+    path = tmp_path / "long.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("ratings")
+    for r in range(1, 3001):
+        ws.write_number(r - 1, 0, r * 0.001)
+        ws.write_formula(r - 1, 1, f"=(A{r}-1)^2", None, (r * 0.001 - 1) ** 2 + (1e-6 if r == 2500 else 0.0))
+    wb.close()
+    report = check_workbook(path)
+    assert report.sheets == _cell_by_cell(path, 1e-12, None)
+    (s,) = report.sheets
+    assert (s.formulas, s.matched, s.mismatched) == (3000, 2999, 1)
+    assert s.mismatches[0].cell == "B2500"

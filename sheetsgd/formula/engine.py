@@ -1599,8 +1599,9 @@ def _percent(v):
     return arith("/", v, 100.0)
 
 
-def evaluate(book, vectorize=True):
-    """Run an Engine over a Book; returns the finished engine.
+def evaluate(book, vectorize=True, announce=None):
+    """Run an Engine over a Book; returns the finished engine. announce: optional
+    callable(number of formula cells), called once they are found, before computing.
 
     Python's cyclic garbage collector is paused meanwhile: the engine allocates millions of
     small tuples on a large sheet and creates no cycles, and each full collection would
@@ -1608,7 +1609,10 @@ def evaluate(book, vectorize=True):
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return Engine(book, vectorize=vectorize).run()
+        eng = Engine(book, vectorize=vectorize)
+        if announce is not None:
+            announce(sum(len(rows) for cols in eng.fcols.values() for rows in cols.values()))
+        return eng.run()
     finally:
         if was_enabled:
             gc.enable()
