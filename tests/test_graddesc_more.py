@@ -12,7 +12,7 @@ import pytest
 from sheetsgd.check import check_workbook
 from sheetsgd.formula import evaluate_book, functions_used
 from sheetsgd.formula.reader import cell_name, parse_cell, read_book
-from sheetsgd.formula.values import NA
+from sheetsgd.formula.values import NA, NUM
 from sheetsgd.lint import PORTABLE, lint_formula
 from sheetsgd.models import graddesc as gd
 from sheetsgd.models import optim_more as om
@@ -418,3 +418,50 @@ def test_libreoffice_agrees(small, soffice):
     report = libreoffice.compare(small, theirs=theirs)
     assert report.ok, report.mismatches[:5]
     assert sum(v is NA for k, v in theirs.items() if k[0] == "lr_find") > 0
+
+
+# -- too big a learning rate: #NUM!, in the evaluator and the models alike ----------------------------
+
+def _name_ref(book, sheet, name):
+    return book.sheets[sheet].names[name.upper()].split("!")[-1].replace("$", "")
+
+
+def _as_model(v):
+    """A cell value as the models hold it: #NUM! as NaN."""
+    return math.nan if v is NUM else v
+
+
+def test_sgd_torch_diverges_honestly(small):
+    book = read_book(small)
+    _set(book, "sgd_torch", _name_ref(book, "sgd_torch", "lr"), 1e5)
+    values = evaluate_book(book).values
+    x = gd.data_x(8, 5)
+    run = om.run("sgd_torch", x, gd.data_y(x), 3, {"lr": 1e5})
+    keys = [k for k, *_ in more.SGD_TORCH]
+    for k in ("new_b", "err2"):
+        col = 4 + keys.index(k)             # 1-based, after epoch, step, t
+        cells = [values[("sgd_torch", cell_name(FIRST_ROW + i, col))] for i in range(24)]
+        np.testing.assert_allclose([_as_model(v) for v in cells], run.rows[k], rtol=1e-12)
+    assert cells[-1] is NUM              # err^2 overflowed (lr 1e5: ~1e9 times per step), and the sheet says so
+
+
+def test_lr_find_without_a_stop_overflows_to_num(small):
+    book = read_book(small)
+    _set(book, "lr_find", _name_ref(book, "lr_find", "stop_at"), 1e300)     # never stop
+    _set(book, "lr_find", _name_ref(book, "lr_find", "end_lr"), 1e6)        # and grow lr fast
+    _set(book, "lr_find", _name_ref(book, "lr_find", "num_it"), 20)
+    values = evaluate_book(book).values
+    x = gd.data_x(8, 5)
+    found = om.lr_find(x, gd.data_y(x), rows=100, overrides={"stop_at": 1e300, "end_lr": 1e6, "num_it": 20})
+    heads = ["i", "lr"] + [k for k, *_ in more.LR_FIND]
+    for k in ("loss", "smooth", "stop"):
+        c = heads.index(k) + 1
+        got = [values[("lr_find", cell_name(FIRST_ROW + i, c))] for i in range(100)]
+        want = found[k]
+        for g, w in zip(got, want):
+            if isinstance(w, float) and math.isnan(w):
+                assert g is NUM
+            else:
+                assert g == pytest.approx(w, rel=1e-12)
+    loss = [values[("lr_find", cell_name(FIRST_ROW + i, heads.index("loss") + 1))] for i in range(100)]
+    assert NUM in loss                   # the loss overflowed: #NUM!, as the models say

@@ -245,7 +245,7 @@ def fixed(v, decimals=5):
 
 def about_sheet(wb, rows, epochs, seed):
     s = wb.sheet("about")
-    s.widths(0, 0, 14)
+    s.widths(0, 0, 16)   # room for "discriminative_lr"
     s.widths(1, 1, 110)
     s.title("A1", "Gradient descent in a spreadsheet (fast.ai lesson 5), every epoch laid out, no macros")
     lines = [
