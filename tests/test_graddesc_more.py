@@ -193,7 +193,8 @@ def test_every_row_is_torchs_step_from_the_row_above(committed_book, name):
     assert max_rel(cols["new_a"], got["a"]) < 1e-12
 
 
-@pytest.mark.parametrize("name,steps", [("sgd_torch", STEPS), ("adam_torch", 10 * sg.ROWS), ("one_cycle", 10 * sg.ROWS)])
+@pytest.mark.parametrize("name,steps", [("sgd_torch", STEPS), ("adam_torch", 10 * sg.ROWS),
+                                        ("one_cycle", 10 * sg.ROWS)])
 def test_free_running_torch_follows_the_sheet(committed_book, name, steps):
     """sgd_torch's ops are PyTorch's exactly: all 2900 steps agree. Adam agrees while its steps
     are large (the first 10 epochs here); see the note above for why not to the end."""

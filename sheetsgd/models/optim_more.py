@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from . import graddesc as gd
-from .graddesc import NUM, cell, excel_if, excel_min, gt, sq, sqrt
+from .graddesc import NUM, cell, excel_min, gt, sq, sqrt
 
 DEFAULTS = {
     "ewma": {"beta": 0.9, "start": 0.0},

@@ -14,23 +14,15 @@ import math
 
 from .. import writer
 from ..formula.values import NA
-from ..models import graddesc as gd
 from ..models import optim_more as om
 from ..writer import a1
 from . import graddesc as sg
 
 FIRST, HEADER, DATA_FIRST = sg.FIRST, sg.HEADER, sg.DATA_FIRST
 MARK = '"' + om.SKIPPED + '"'    # what a skipped row shows
+# (their lines on the about sheet are in graddesc.about_sheet)
 SHEETS = ("ewma", "sgd_torch", "adam_torch", "one_cycle", "lr_find", "discriminative_lr")
 
-ABOUT = [
-    ("ewma", "An exponentially weighted moving average of a noisy series, and its bias correction."),
-    ("sgd_torch", "PyTorch's SGD with momentum (buf = mu*buf + g): the momentum sheet's steps at lr*(1-beta)."),
-    ("adam_torch", "PyTorch's Adam: bias-corrected averages and eps; it lands where the lecture's adam circles."),
-    ("one_cycle", "fastai's fit_one_cycle: lr up then down, beta1 down then up, on adam_torch."),
-    ("lr_find", "fastai's lr_find: SGD steps at a growing lr; read a good lr off the (log) chart."),
-    ("discriminative_lr", "What slice(1e-5, 1e-3) and slice(1e-3) give each layer group."),
-]
 
 _HEAD = [
     ("x", "x", "=data!B{d}", "a data point"),
@@ -44,7 +36,7 @@ _HEAD = [
 _ERR2 = ("err2", "err^2", "=({y}-{pred})^2", "squared error")
 
 SGD_TORCH = _HEAD + [
-    ("buf_b", "buf de/db", "={buf_b^}*momentum+{dedb}", "PyTorch's momentum buffer: mu*buf + g (a sum, not an average)"),
+    ("buf_b", "buf de/db", "={buf_b^}*momentum+{dedb}", "PyTorch's buffer mu*buf + g (a sum, not an average)"),
     ("buf_a", "buf de/da", "={buf_a^}*momentum+{deda}", "the same for a"),
     ("new_b", "new b", "={b}-{lr}*{buf_b}", "step lr*buf"),
     ("new_a", "new a", "={a}-{lr}*{buf_a}", "step lr*buf"),
@@ -92,8 +84,9 @@ STEP_SHEETS = {
         "notes": [
             "torch.optim.Adam: the lecture's averages m and v start at 0, so early on they are too small; dividing "
             "by 1-beta^t (t = step count) corrects that, and eps (1e-8) keeps the step finite when v is ~0.",
-            "At the lecture's lr 1 the lecture's adam circles the answer (RMSE ~18); this one lands: beta2 0.999 "
-            "remembers the early large gradients, so the steps shrink as the gradients do.",
+            "lr 1, the lecture's: there its adam sheet circles the answer at RMSE ~18 (so it runs at 0.03, RMSE "
+            "beside); this one lands, mostly thanks to beta2 0.999 (not 0.9): v remembers the early large "
+            "gradients, so the steps shrink.",
         ],
         "hyper": {"lr": "lr", "beta1": "beta1", "beta2": "beta2", "eps": "eps"},
         "lecture": "adam",
@@ -343,11 +336,10 @@ def schedule_block(wb, s, run, n, col):
     chart = wb.chart("scatter", "straight")
     last = FIRST + n - 1
     cat = f"=one_cycle!{a1(FIRST, 2, True, True)}:{a1(last, 2, True, True)}"
-    chart.add_series({"name": "lr", "categories": cat, "values": f"=one_cycle!{a1(FIRST, 3, True, True)}:"
-                      f"{a1(last, 3, True, True)}", "line": {"width": 2.25, "color": "#2E75B6"}, "marker": {"type": "none"}})
-    chart.add_series({"name": "beta1 (right axis)", "categories": cat, "values": f"=one_cycle!{a1(FIRST, 4, True, True)}:"
-                      f"{a1(last, 4, True, True)}", "line": {"width": 2.25, "color": "#ED7D31"}, "marker": {"type": "none"},
-                      "y2_axis": True})
+    for c, series, color in ((3, "lr", "#2E75B6"), (4, "beta1 (right axis)", "#ED7D31")):
+        chart.add_series({"name": series, "categories": cat,
+                          "values": f"=one_cycle!{a1(FIRST, c, True, True)}:{a1(last, c, True, True)}",
+                          "line": {"width": 2.25, "color": color}, "marker": {"type": "none"}, "y2_axis": c == 4})
     chart.set_title({"name": "fit_one_cycle: lr and beta1 per step"})
     chart.set_x_axis({"name": "step t", "min": 0, "max": n})
     chart.set_y_axis({"name": "lr", "min": 0})
@@ -387,8 +379,10 @@ def lr_find_sheet(wb, x, y, start):
     s.note("A2", "Each row: lr = start_lr*(end_lr/start_lr)^(i/num_it); one plain SGD step on the next data point; "
                  "the loss over all the data; its EWMA (beta 0.98) with bias correction, as fastai smooths it.")
     s.note("A3", "It stops once the smoothed loss exceeds 4x its lowest (rows after: -). On the chart pick an lr "
-                 "where the loss still falls steeply, well before the bottom: ~1e-5 here (the basic sheet's 1e-4 is the edge).")
-    names = {"start_lr": "start lr", "end_lr": "end lr", "num_it": "num_it", "beta": "beta", "stop_at": "stop at x best"}
+                 "where the loss still falls steeply, before the bottom: 1e-5 to 3e-5 here (the basic sheet's 1e-4 "
+                 "is the edge). The smoothed curve lags ~50 steps: fastai smooths because its batch losses are noisy.")
+    names = {"start_lr": "start lr", "end_lr": "end lr", "num_it": "num_it", "beta": "beta",
+             "stop_at": "stop at x best"}
     for i, (k, label) in enumerate(names.items()):
         r, c = 3 + i % 2, 4 + 3 * (i // 2)
         s.text((r, c), label, "label")
@@ -486,7 +480,8 @@ def discriminative_sheet(wb):
     out = om.discriminative()
     s = wb.sheet("discriminative_lr")
     s.title("A1", "discriminative_lr: one learning rate per layer group")
-    s.note("A2", "fit(lr=slice(start, stop)): the groups' lrs are spaced evenly on a log scale, start*(stop/start)^((i-1)/(n-1)): "
+    s.note("A2", "fit(lr=slice(start, stop)): the groups' lrs are spaced evenly on a log scale, "
+                 "start*(stop/start)^((i-1)/(n-1)): "
                  "early layers (general features, pretrained) move slowly, the head fast.")
     s.note("A3", "slice(stop): the last group gets stop, the others stop/3 (fastai v1 at the time of the lesson; "
                  "later versions /10). A plain number: every group the same lr.")
@@ -511,7 +506,8 @@ def discriminative_sheet(wb):
         refs = {"i": a1(r, 0)}
         for j, (f, k) in enumerate(((f_range, "slice_range"), (f_stop, "slice_stop"), (f_single, "single"))):
             s.formula((r, 1 + j), f.format_map(refs), out[k][i], num_format="0.00E+00", style="result")
-    s.note((top + om.MAX_GROUPS + 2, 0), "One group: fastai's even_mults divides by n-1 = 0 and fails; here the group gets stop.")
+    s.note((top + om.MAX_GROUPS + 2, 0),
+           "One group: fastai's even_mults divides by n-1 = 0 and fails; here the group gets stop.")
     s.widths(0, 0, 8)
     s.widths(1, 1, 26)
     s.widths(2, 3, 16)
