@@ -13,8 +13,6 @@ Two checks, both from the formula text and the cells it points at (nothing is ev
 """
 import re
 
-from openpyxl.formula import Tokenizer
-
 from .errors import SheetsgdError
 from .formula.refs import a1, parse_range, split_sheet
 
@@ -68,7 +66,7 @@ def lint_book(book):
     warnings = []
     for sheet_name, sheet in book.sheets.items():
         for (row, col) in sorted(_maybe_unportable(sheet)):
-            for why in lint_formula(book, sheet_name, sheet.cells[(row, col)].formula):
+            for why in lint_formula(book, sheet_name, sheet.cell(row, col).formula):
                 warnings.append((sheet_name, a1(row, col), why))
     return warnings
 
@@ -84,8 +82,8 @@ _CALLED_MASKED = re.compile(r'([A-Za-z_#][A-Za-z0-9_.#]*)\s*\(')
 
 def _maybe_unportable(sheet):
     """The (row, col) of the formula cells whose text is not surely portable."""
-    cells = sheet.cells
-    texts = [f for f in [cell.formula for cell in cells.values()] if f is not None]
+    items = sheet.items_with_formulas()
+    texts = [f for f in [cell.formula for _, cell in items] if f is not None]
     if not texts:
         return []
     # "\0" cannot occur in XML text: it keeps every masked text apart in one joined string
@@ -96,7 +94,7 @@ def _maybe_unportable(sheet):
         doubtful = {text for text in set(masked) if not _surely_portable_masked(text)}
         if not doubtful:
             return []
-    keys = [key for key, cell in cells.items() if cell.formula is not None]
+    keys = [key for key, cell in items if cell.formula is not None]
     if doubtful is None:
         return keys
     return [key for key, text in zip(keys, masked) if text in doubtful]
@@ -123,6 +121,7 @@ def lint_formula(book, sheet_name, formula):
     if _surely_portable(formula):
         return []
     try:
+        from openpyxl.formula import Tokenizer   # here: importing openpyxl costs ~0.1 s, rarely needed
         tokens = [t for t in Tokenizer(formula).items if t.type != "WHITE-SPACE"]
     except Exception as e:  # openpyxl's tokenizer raises plain exceptions on malformed text
         return [f"formula cannot be parsed ({e}); no program may read it the same way"]
@@ -208,7 +207,7 @@ def _range_cells(book, sheet_name, arg):
     target, (r1, c1, r2, c2) = resolved
     sheet = book.sheets[target]
     prefix = "" if target == sheet_name else f"{target}!"
-    return [[(f"{prefix}{a1(r, c)}", sheet.cells.get((r, c))) for c in range(c1, c2 + 1)]
+    return [[(f"{prefix}{a1(r, c)}", sheet.cell(r, c)) for c in range(c1, c2 + 1)]
             for r in range(r1, r2 + 1)]
 
 

@@ -423,3 +423,25 @@ def test_translation_agrees_with_openpyxl_on_generated_formulas():
         assert "=" + SharedFormula(text).translate(dr, dc) == want
 
     agree()
+
+
+@pytest.mark.parametrize("rows", [
+    # styled blanks after the data: not kept, and not in the bounds
+    '<row r="1"><c r="A1"><v>1</v></c><c r="B1"><f>A1*2</f><v>2</v></c><c r="H1" s="3"/></row>'
+    '<row r="2"><c r="C2"><v>3</v></c></row><row r="9"><c r="K9" s="2"/></row>',
+    # a cell written twice, the second time as a formula (no program writes this)
+    '<row r="1"><c r="A1"><v>1</v></c><c r="A1"><f>1+1</f><v>2</v></c></row>',
+    # rows out of order
+    '<row r="5"><c r="B5"><v>5</v></c></row><row r="2"><c r="D2"><f>B5</f><v>5</v></c></row>',
+    # an array formula whose range reaches past the cells written
+    '<row r="1"><c r="A1"><v>1</v></c><c r="B1"><f t="array" ref="B1:C3">A1*2</f><v>2</v></c></row>',
+])
+def test_fast_path_keeps_what_the_lxml_path_keeps(tmp_path, monkeypatch, rows):
+    path = package(tmp_path / "o.xlsx", [("s", "xl/worksheets/s.xml", rows)])
+    fast = read_book(path)
+    monkeypatch.setattr(reader._SheetReader, "read_plain", lambda self, text, part: False)
+    slow = read_book(path)
+    assert fast == slow
+    sheet = fast.sheets["s"]
+    keys = list(sheet.cells)
+    assert (sheet.max_row, sheet.max_col) == (max(keys)[0], max(c for _, c in keys))

@@ -30,11 +30,12 @@ class Evaluation:
     uncheckable: dict = field(default_factory=dict)  # {(sheet, "A1"): reason}
 
 
-def evaluate_book(book):
-    """Compute every formula cell of a Book (array ranges: every cell of the range)."""
+def evaluate_book(book, announce=None):
+    """Compute every formula cell of a Book (array ranges: every cell of the range).
+    announce: optional callable(number of formula cells), called before computing."""
     from .engine import evaluate
     from .refs import col_letters
-    eng = evaluate(book)
+    eng = evaluate(book, announce=announce)
     was_enabled = gc.isenabled()
     gc.disable()          # millions of new keys: no collector passes over them (see engine.evaluate)
     try:

@@ -52,7 +52,7 @@ import inspect
 import re
 from functools import partial
 from itertools import repeat
-from operator import gt, itemgetter
+from operator import attrgetter, gt, itemgetter
 
 import numpy as np
 
@@ -69,6 +69,7 @@ MAX_CLIPPED_AREA = 1_000_000   # references larger than this (A:A) are clipped t
 MIN_BLOCK = 4                  # shorter runs of one shape are computed cell by cell
 CHUNK = 1024                   # cells of a filled-down run matched to their shape at once
 MAX_BLOCK_VALUES = 4_000_000   # values a block may read through per-row ranges (memory bound)
+_FORMULA = attrgetter("formula")
 
 # arguments whose cells are not read, only located: ROW(A4) in A4 is not circular
 ADDRESS_ONLY = {"ROW": None, "COLUMN": None, "ROWS": None, "COLUMNS": None, "OFFSET": 0}
@@ -281,7 +282,8 @@ class _FormulaCells:
     __slots__ = ("sheets",)
 
     def __init__(self, book):
-        self.sheets = {name: sheet.cells for name, sheet in book.sheets.items()}
+        self.sheets = {name: sheet.cells if sheet.split() is None else sheet.split()[1]
+                       for name, sheet in book.sheets.items()}
 
     def get(self, key, default=None):
         cells = self.sheets.get(key[0])
@@ -326,10 +328,16 @@ class Engine:
         self.fcells = {}         # sheet -> {col: cells aligned with fcols (None for array members)}
         self.array_rows = {}     # (sheet, col) -> sorted rows of array masters
         for name, sheet in book.sheets.items():
-            store = self.store[name] = {}
+            split = sheet.split()
+            if split is None:
+                store = self.store[name] = {}
+                items = sheet.cells.items()
+            else:                     # as read: the constants are the store's start, as they are
+                store = self.store[name] = dict(split[0])
+                items = split[1].items()
             cols = {}
             max_r, max_c = sheet.max_row, sheet.max_col
-            for (r, c), cell in sheet.cells.items():
+            for (r, c), cell in items:
                 if r > max_r:
                     max_r = r
                 if c > max_c:
@@ -425,8 +433,10 @@ class Engine:
             if role == _REL_ROW:
                 if m.group(0) != str(int(m.group(0))):
                     return None, ()      # leading zeros: leave it to the careful path
-                pieces.append("{%d}" % len(offs))
-                offs.append(int(m.group(0)) - row)
+                off = int(m.group(0)) - row
+                if off not in offs:      # one slot per distinct offset: E6 and F6 share {0}
+                    offs.append(off)
+                pieces.append("{%d}" % offs.index(off))
             else:
                 pieces.append(m.group(0))
             at = m.end()
@@ -552,7 +562,7 @@ class Engine:
         if arrays and bisect.bisect_right(arrays, r + k - 1) > bisect.bisect_left(arrays, r):
             return 0
         try:
-            actual = [cell.formula for cell in cells[i:i + k]]
+            actual = list(map(_FORMULA, cells[i:i + k]))
         except AttributeError:        # an array member among them
             return 0
         if one is not None:
@@ -762,10 +772,10 @@ class Engine:
         store = self.store[sheet]
         if cell.array_ref:
             r1, c1, r2, c2 = self.array_bounds(key)
-            cells = self.book.sheets[sheet].cells
+            book_sheet = self.book.sheets[sheet]
             for rr in range(r1, r2 + 1):
                 for cc in range(c1, c2 + 1):
-                    other = cells.get((rr, cc))
+                    other = book_sheet.cell(rr, cc)
                     store[(rr, cc)] = other.value if other is not None else None
                     self.uncheckable[(sheet, rr, cc)] = reason
         else:
@@ -956,18 +966,24 @@ class Engine:
         return self.block_value(sheet, r, c) if v is _NOT else v
 
     def column(self, sheet, c, ra, rb):
-        """Values of column c, rows ra..rb, blocks included (no computing)."""
-        vals = list(map(self.store[sheet].get, zip(range(ra, rb + 1), repeat(c))))
+        """Values of column c, rows ra..rb, blocks included (no computing); a block's value
+        is read before the store's (the same, when a cell was also computed on demand)."""
+        get = self.store[sheet].get
         got = self.blocks.get((sheet, c))
-        if got is not None:
-            starts, spans = got
-            i = max(0, bisect.bisect_right(starts, ra) - 1)
-            while i < len(spans) and spans[i][0] <= rb:
-                r0, r1, block = spans[i]
-                lo, hi = max(r0, ra), min(r1, rb)
-                if lo <= hi:
-                    vals[lo - ra:hi - ra + 1] = block[lo - r0:hi - r0 + 1]
-                i += 1
+        if got is None:
+            return list(map(get, zip(range(ra, rb + 1), repeat(c))))
+        vals, at = [], ra             # rows before `at` are in vals
+        starts, spans = got
+        i = max(0, bisect.bisect_right(starts, ra) - 1)
+        while i < len(spans) and spans[i][0] <= rb:
+            r0, r1, block = spans[i]
+            lo, hi = max(r0, ra), min(r1, rb)
+            if lo <= hi:
+                vals.extend(map(get, zip(range(at, lo), repeat(c))))
+                vals.extend(block[lo - r0:hi - r0 + 1])
+                at = hi + 1
+            i += 1
+        vals.extend(map(get, zip(range(at, rb + 1), repeat(c))))
         return vals
 
     def cell_value(self, sheet, r, c):

@@ -1150,11 +1150,12 @@ def _criterion(crit):
         return lambda v: type(v) is float and compare(op, v, x) is True
     if op in ("=", "<>"):
         wild = any(ch in operand for ch in "*?~")
+        low = operand.lower()
 
         def eq(v):
             if type(v) is not str:
                 return False
-            return _wildcard_match(operand, v) if wild else v.lower() == operand.lower()
+            return _wildcard_match(operand, v) if wild else v.lower() == low
         return eq if op == "=" else (lambda v: not eq(v))
     return lambda v: type(v) is str and compare(op, v, operand) is True
 

@@ -550,7 +550,9 @@ class _SheetReader:
         self.reset()
 
     def reset(self):
-        self.sheet.cells.clear()
+        self.bounds = None     # (max row, max col) when the cells came in order, each once
+        self.consts = {}       # (row, col) -> value of a constant cell (no Cell object: most cells)
+        self.others = {}       # (row, col) -> Cell of a formula cell (or an array range's member)
         self.masters = {}      # si -> (row, col, SharedFormula)
         self.followers = []    # (row, col, si) seen before their master
         self.arrays = []       # (row, col, ref)
@@ -611,10 +613,13 @@ class _SheetReader:
         # Everything around <sheetData> must itself be well-formed, DTD-free XML in which
         # this <sheetData> is the worksheet's own (not inside a comment, not foreign).
         _check_frame(text[:i] + text[j:], part)
-        cells = self.sheet.cells
+        consts, cells = self.consts, self.others
         room = MAX_CELLS - self.br.cells
         n = 0
         m = None
+        last_digits, r, last_col, ordered = None, 0, MAX_COL, True
+        top, max_col = 0, 0                           # bounds of the cells kept
+        col_number = COL_NUMBER.get
         # scanner().match anchors each match where the last one ended: the matches tile
         # <sheetData> from its start, and stop at the first thing not in the plain shape.
         for m in iter(_PLAIN_SHEET_DATA.scanner(text, i, j).match, None):
@@ -623,15 +628,27 @@ class _SheetReader:
                 if row_r is not None and not 1 <= int(row_r) <= MAX_ROW:
                     return False                      # the lxml path names the error
                 continue
-            col = COL_NUMBER.get(letters)
-            r = int(digits)
-            if col is None or not 1 <= r <= MAX_ROW:
+            col = col_number(letters)
+            if col is None:
                 return False
+            if digits != last_digits:                 # the cells of a row share its number
+                last_r = r
+                r = int(digits)
+                if not 1 <= r <= MAX_ROW:
+                    return False
+                last_digits = digits
+                ordered = ordered and r > last_r
+            elif col <= last_col:
+                ordered = False
+            last_col = col
             n += 1
             if n > room:
                 self.br.count_cells(n, self.sheet.name, r)
             if t is None:                             # a number, the common case, inlined
                 value = float(v) if v else None
+            elif t == "inlineStr" and v is None and inline is not None:   # text, as XlsxWriter writes it
+                value = _unescape(_xml_text(inline)) if "&" in inline or "\r" in inline or "_x" in inline \
+                    else inline
             else:
                 if v is not None and t != "n" and "&" in v:
                     v = _xml_text(v)
@@ -640,8 +657,14 @@ class _SheetReader:
                 value = self.value(t, v, inline, r, col)
             if fattrs is None:
                 if value is not None:
-                    cells[(r, col)] = Cell(value)
+                    consts[(r, col)] = value
+                    top = r
+                    if col > max_col:
+                        max_col = col
                 continue
+            top = r
+            if col > max_col:
+                max_col = col
             if ftext is not None and ("&" in ftext or "\r" in ftext):
                 ftext = _xml_text(ftext)
             if not fattrs and ftext and len(ftext) <= MAX_FORMULA_CHARS:
@@ -656,11 +679,13 @@ class _SheetReader:
         if text[i if m is None else m.end():j].strip(" \t\r\n"):
             return False
         self.br.count_cells(n, self.sheet.name, 0)
+        if ordered:                                   # as every program writes: no cell twice, the last row last
+            self.bounds = (top, max_col)
         return True
 
     def read_xml(self, stream, part):
         """The general path: any well-formed worksheet XML, through lxml's iterparse."""
-        cells = self.sheet.cells
+        consts, cells = self.consts, self.others
         ns = None
         V = F = IS = T = R = None
         row_no = 0
@@ -704,7 +729,7 @@ class _SheetReader:
                 value = self.value(c.get("t"), v, inline, r, col)
                 if f is None:
                     if value is not None:
-                        cells[(r, col)] = Cell(value)
+                        consts[(r, col)] = value
                     continue
                 cells[(r, col)] = cell = Cell(value)
                 self.formula(cell, f.get("t"), f.text, f.get("ref"), f.get("si"), r, col)
@@ -737,7 +762,10 @@ class _SheetReader:
             cell.formula = "=" + text
 
     def finish(self):
-        cells = self.sheet.cells
+        consts, cells = self.consts, self.others
+        if self.bounds is None and not consts.keys().isdisjoint(cells):
+            for key in cells:                          # a cell written twice (no program does): the formula's
+                consts.pop(key, None)
         for r, col, si in self.followers:
             if si not in self.masters:
                 self.fail_at(r, col, f"shared formula si={si!r} has no master cell")
@@ -755,11 +783,15 @@ class _SheetReader:
                         continue
                     cell = cells.get((r, c))
                     if cell is None:
-                        cells[(r, c)] = cell = Cell()
+                        cells[(r, c)] = cell = Cell(consts.pop((r, c), None))
                     cell.array_master = (mr, mc)
-        if cells:
-            self.sheet.max_row = max(cells)[0]
-            self.sheet.max_col = max(map(itemgetter(1), cells))
+        if self.bounds is not None and not self.arrays:
+            self.sheet.max_row, self.sheet.max_col = self.bounds
+        elif consts or cells:
+            self.sheet.max_row = max(max(consts, default=(0, 0))[0], max(cells, default=(0, 0))[0])
+            self.sheet.max_col = max(max(map(itemgetter(1), consts), default=0),
+                                     max(map(itemgetter(1), cells), default=0))
+        self.sheet.set_split(consts, cells)
 
 
 def _check_frame(text, part):
