@@ -12,6 +12,11 @@ A formula cell saved without a value (an empty <v/>, as openpyxl writes) is coun
 "no cached value"; a volatile cell (RAND, RANDBETWEEN, NOW...) or one using a function the
 evaluator lacks is "not checkable", with the reason. Exit codes: 0 every checkable cell
 matches, 1 any mismatch, 2 a file cannot be read.
+
+Volatile cells: a RAND cell keeps the value the file stores (its draw cannot be repeated) and
+only it is reported not checkable; every cell computed from it is computed from that stored
+value and checked like any other. (A cell computed from an unsupported function is not
+checkable too: its input is unknown.)
 """
 import math
 import numbers
@@ -167,7 +172,7 @@ def _compare_columns(name, sheet, eng, tolerance, show):
             bad.append((r, c, rel, computed))
 
     reasons = []
-    cells_of = sheet.cells
+    cell_at = sheet.cell
     for c, rows in eng.fcols.get(name, {}).items():
         cells = eng.fcells[name][c]            # aligned with rows; None for an array range's member
         rep.formulas += len(rows)
@@ -176,7 +181,7 @@ def _compare_columns(name, sheet, eng, tolerance, show):
             i = bisect_left(rows, r0, pos)
             for k in range(pos, i):
                 r = rows[k]
-                one(r, c, cells[k] or cells_of[(r, c)], store.get((r, c)))
+                one(r, c, cells[k] or cell_at(r, c), store.get((r, c)))
             pos = i + r1 - r0 + 1
             if c in unchecked_cols or not _compare_block(cells[i:pos], block, tolerance, rows[i], c,
                                                          state, bad):
@@ -185,13 +190,13 @@ def _compare_columns(name, sheet, eng, tolerance, show):
                     one(r, c, cells[k], block[r - r0])
         for k in range(pos, len(rows)):
             r = rows[k]
-            one(r, c, cells[k] or cells_of[(r, c)], store.get((r, c)))
+            one(r, c, cells[k] or cell_at(r, c), store.get((r, c)))
     for r, c, why in sorted(reasons):
         rep.uncheckable[why] += 1
     rep.matched, rep.max_rel, rep.mismatched = state[0], state[1], len(bad)
     bad.sort(key=lambda b: (b[0], b[1]))
     for r, c, rel, computed in bad if show is None else bad[:show]:
-        rep.mismatches.append(Mismatch(COL_LETTERS[c] + str(r), cells_of[(r, c)].value, plain(computed), rel))
+        rep.mismatches.append(Mismatch(COL_LETTERS[c] + str(r), cell_at(r, c).value, plain(computed), rel))
     return rep
 
 
@@ -416,13 +421,10 @@ def run_eval(file, cells, echo=print):
             raise SheetsgdError(f"{text!r}: {file} has no sheet named {sheet!r} "
                                 f"(its sheets: {', '.join(book.sheets) or 'none'})")
         resolved.append((name, row, col))
-    n_cells = sum(len(s.cells) for s in book.sheets.values())
-    if n_cells > PROGRESS_CELLS:
-        say(f"{file}: evaluating {n_cells:,} cells...")
-    evaluation = evaluate_book(book)
+    evaluation = evaluate_book(book, announce=_announce(lambda m: say(f"{file}: {m}")))
     for name, row, col in resolved:
         a1 = cell_name(row, col)
-        cell = book.sheets[name].cells.get((row, col), Cell())
+        cell = book.sheets[name].cell(row, col) or Cell()
         key = (name, a1)
         if key in evaluation.values:
             value = evaluation.values[key]

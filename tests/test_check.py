@@ -238,3 +238,22 @@ def test_movielens_shaped_block_compares_in_numpy(tmp_path):
     (s,) = report.sheets
     assert (s.formulas, s.matched, s.mismatched) == (3000, 2999, 1)
     assert s.mismatches[0].cell == "B2500"
+
+
+def test_cells_computed_from_a_volatile_cell_are_checked_from_its_stored_value(tmp_path):
+    """RAND keeps the value the file stores and is 'not checkable'; what reads it is computed
+    from that stored value and checked like any cell (a wrong one is a mismatch)."""
+    path = tmp_path / "rand.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("s")
+    ws.write_formula("A1", "=RAND()", None, 0.25)
+    for r in range(2, 12):
+        ws.write_formula(f"A{r}", f"=$A$1*{r}", None, 0.25 * r if r != 7 else 9.0)   # a block
+    ws.write_formula("B1", "=A1+1", None, 1.25)
+    wb.close()
+    report = check_workbook(path)
+    (s,) = report.sheets
+    assert dict(s.uncheckable) == {"volatile RAND": 1}
+    assert (s.formulas, s.matched, s.mismatched) == (12, 10, 1)
+    assert s.mismatches[0].cell == "A7" and s.mismatches[0].computed == 0.25 * 7
+    assert "computed from that stored value and checked" in " ".join(check.__doc__.split())
