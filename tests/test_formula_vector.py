@@ -229,3 +229,64 @@ def test_wide_rolling_windows_stay_within_memory(monkeypatch):
     assert small.value_at("S", 1, 2) == float(sum(range(1, 51)))
     monkeypatch.setattr(engine, "MAX_BLOCK_VALUES", 10 ** 6)
     assert Engine(book).run().cells_vectorized == 250
+
+
+# ------------------------------------------------ ^ and EXP: the C library's pow and exp on both paths
+
+def test_power_in_blocks_is_pow_not_x_times_x():
+    """x^2 filled down is the C library's pow(x, 2), as computed cell by cell (and by LibreOffice),
+    not x*x (NumPy's np.power(x, 2) is x*x): the two differ in the last bit for a few x in 1000,
+    and a finite difference amplifies that bit ~1000x."""
+    import math
+    rnd = random.Random(5)
+    xs = [rnd.uniform(-10, 10) for _ in range(3000)]
+    assert any(math.pow(x, 2) != x * x for x in xs)                  # the data shows the difference
+    ys = [float(rnd.randint(-3, 7)) for _ in xs]
+    cells = {}
+    for r, (x, y) in enumerate(zip(xs, ys), 1):
+        cells[f"A{r}"], cells[f"B{r}"] = x, y
+        cells[f"C{r}"] = f"=A{r}^2"
+        cells[f"D{r}"] = f"=A{r}^B{r}"                                 # negative bases, integer powers
+        cells[f"E{r}"] = f"=(A{r}/3)^(1/3)+ABS(A{r})^2.5"              # fractional powers
+    vec = both(make_book({"S": cells}))
+    assert vec.cells_vectorized == 2 * 3000                            # C, D (E has (-x)^(1/3): #NUM!)
+    for r, (x, y) in enumerate(zip(xs, ys), 1):
+        assert vec.value_at("S", r, 3) == math.pow(x, 2)
+        assert vec.value_at("S", r, 4) == math.pow(x, y)
+
+
+@pytest.mark.parametrize("base, power, expect", [
+    (0.0, 0.0, "#NUM!"), (0.0, -1.0, "#DIV/0!"), (0.0, 2.0, 0.0), (-8.0, 1 / 3, "#NUM!"),
+    (-2.0, 3.0, -8.0), (-2.0, -2.0, 0.25), (10.0, 400.0, "#NUM!"), (-10.0, 401.0, "#NUM!"),
+    (1e-300, -2.0, "#NUM!"), (2.0, 0.5, 2.0 ** 0.5),
+])
+def test_power_edge_cases_agree_on_both_paths(base, power, expect):
+    """A block holding one such cell steps aside to the cell-by-cell path; both give Excel's answer."""
+    cells = {}
+    for r in range(1, 9):
+        cells[f"A{r}"], cells[f"B{r}"] = (base, power) if r == 5 else (1.5, 2.0)
+        cells[f"C{r}"] = f"=A{r}^B{r}"
+    vec = both(make_book({"S": cells}))
+    got = vec.value_at("S", 5, 3)
+    assert (str(got) if isinstance(got, ExcelError) else got) == expect
+    assert vec.value_at("S", 4, 3) == 2.25
+
+
+def test_exp_in_blocks_is_the_c_librarys_exp():
+    """EXP filled down is math.exp, cell by cell and in blocks alike (np.exp differs in the last
+    bit for ~5% of inputs); EXP(1000) overflows to #NUM! on both paths."""
+    import math
+    import numpy as np
+    rnd = random.Random(6)
+    xs = [rnd.uniform(-30, 30) for _ in range(3000)]
+    assert any(float(np.exp(x)) != math.exp(x) for x in xs)
+    cells = {}
+    for r, x in enumerate(xs, 1):
+        cells[f"A{r}"] = x
+        cells[f"B{r}"] = f"=0+5.5/(1+EXP(-A{r}))"                      # sigmoid_range, as in movielens
+    cells["A3001"], cells["B3001"] = 1000.0, "=EXP(A3001)"
+    vec = both(make_book({"S": cells}))
+    assert vec.cells_vectorized >= 3000
+    for r, x in enumerate(xs, 1):
+        assert vec.value_at("S", r, 2) == 0 + 5.5 / (1 + math.exp(-x))
+    assert str(vec.value_at("S", 3001, 2)) == "#NUM!"
