@@ -160,17 +160,19 @@ def eval_(file, cells):
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Directory for the PNGs (one per sheet, named WORKBOOK-SHEET.png).")
 @click.option("--dpi", type=click.IntRange(20, 300), default=60, show_default=True, help="Resolution of the PNGs.")
-def render(workbook, out_dir, dpi):
+@click.option("--max-rows", type=click.IntRange(1, 1048576), default=None,
+              help="Print only each sheet's first N rows (a long sheet on one page is too small to read).")
+def render(workbook, out_dir, dpi, max_rows):
     """Render every sheet of a workbook to PNG through headless LibreOffice.
 
     \b
     Needs LibreOffice (soffice) and poppler (pdftoppm):
       apt-get install libreoffice-calc-nogui poppler-utils
     Example:
-      sheetsgd render workbooks/collab_filter.xlsx --out docs/previews
+      sheetsgd render workbooks/graddesc.xlsx --out previews --max-rows 70
     """
     from . import libreoffice
-    for png in libreoffice.render(workbook, out_dir, dpi=dpi):
+    for png in libreoffice.render(workbook, out_dir, dpi=dpi, max_rows=max_rows):
         click.echo(f"wrote {png}")
 
 

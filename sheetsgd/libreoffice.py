@@ -334,12 +334,39 @@ def _file_safe(name):
     return safe.lstrip(".") or "sheet"
 
 
-def render(workbook, out_dir, dpi=60, timeout=DEFAULT_TIMEOUT):
+_ROW_START = re.compile(rb'<row r="(\d+)"')
+_FORMULA = re.compile(rb"<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>")
+
+
+def first_rows(path, out_path, max_rows):
+    """Copy `path` to `out_path` keeping rows 1..max_rows of every worksheet (cells, formulas, cached values).
+
+    A sheet is printed as one page, so a 2,900-row sheet is shrunk until its text is dots; a
+    preview of its first rows reads like the sheet on screen. The kept cells' formulas are
+    dropped, leaving the values the file caches: recalculated without the cut rows, a column
+    that sums them would print #DIV/0!.
+    """
+    cut = str(max_rows).encode()
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out_path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+                start = next((m.start() for m in _ROW_START.finditer(data) if int(m.group(1)) > max_rows), None)
+                if start is not None:
+                    end = data.find(b"</sheetData>", start)
+                    data = data[:start] + data[end:]
+                data = re.sub(rb'(<dimension ref="[A-Z]+\d+:[A-Z]+)\d+"', lambda m: m.group(1) + cut + b'"', data, 1)
+                data = _FORMULA.sub(b"", data)
+            dst.writestr(info, data)
+
+
+def render(workbook, out_dir, dpi=60, timeout=DEFAULT_TIMEOUT, max_rows=None):
     """One PNG per sheet of `workbook` in `out_dir`, named `<stem>-<sheet>.png`; returns their paths.
 
     LibreOffice prints each sheet (hidden and empty ones too) as a single PDF page, and pdftoppm
     turns the pages into PNGs. Each PNG appears in out_dir complete or not at all. Pivot tables
-    are unlinked first, so a sheet shows what Excel shows (see without_pivot_tables).
+    are unlinked first, so a sheet shows what Excel shows (see without_pivot_tables). With
+    max_rows, only each sheet's first rows are printed (see first_rows).
     """
     workbook = Path(workbook)
     if not workbook.is_file():
@@ -351,7 +378,13 @@ def render(workbook, out_dir, dpi=60, timeout=DEFAULT_TIMEOUT):
     out_dir.mkdir(parents=True, exist_ok=True)
     pngs = []
     with tempfile.TemporaryDirectory(prefix=".sheetsgd-render-", dir=out_dir) as work:
-        pdf = _convert(_pivots_unlinked(workbook, work), _PDF_ONE_PAGE_PER_SHEET, work, timeout, label=workbook)
+        source = _pivots_unlinked(workbook, work)
+        if max_rows:
+            trimmed = Path(work) / "top" / workbook.name
+            trimmed.parent.mkdir()
+            first_rows(source, trimmed, max_rows)
+            source = trimmed
+        pdf = _convert(source, _PDF_ONE_PAGE_PER_SHEET, work, timeout, label=workbook)
         code, out, err = _run([pdftoppm, "-png", "-r", str(int(dpi)), str(pdf), str(Path(work) / "page")],
                               timeout, f"pdftoppm on {pdf.name}")
         pages = sorted(Path(work).glob("page-*.png"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
