@@ -162,7 +162,9 @@ def eval_(file, cells):
 @click.option("--dpi", type=click.IntRange(20, 300), default=60, show_default=True, help="Resolution of the PNGs.")
 @click.option("--max-rows", type=click.IntRange(1, 1048576), default=None,
               help="Print only each sheet's first N rows (a long sheet on one page is too small to read).")
-def render(workbook, out_dir, dpi, max_rows):
+@click.option("--sheet", "sheets", multiple=True, metavar="NAME",
+              help="Keep only this sheet's PNG (repeatable).  [default: every sheet]")
+def render(workbook, out_dir, dpi, max_rows, sheets):
     """Render every sheet of a workbook to PNG through headless LibreOffice.
 
     \b
@@ -172,7 +174,7 @@ def render(workbook, out_dir, dpi, max_rows):
       sheetsgd render workbooks/graddesc.xlsx --out previews --max-rows 70
     """
     from . import libreoffice
-    for png in libreoffice.render(workbook, out_dir, dpi=dpi, max_rows=max_rows):
+    for png in libreoffice.render(workbook, out_dir, dpi=dpi, max_rows=max_rows, sheets=sheets):
         click.echo(f"wrote {png}")
 
 

@@ -360,13 +360,14 @@ def first_rows(path, out_path, max_rows):
             dst.writestr(info, data)
 
 
-def render(workbook, out_dir, dpi=60, timeout=DEFAULT_TIMEOUT, max_rows=None):
+def render(workbook, out_dir, dpi=60, timeout=DEFAULT_TIMEOUT, max_rows=None, sheets=None):
     """One PNG per sheet of `workbook` in `out_dir`, named `<stem>-<sheet>.png`; returns their paths.
 
     LibreOffice prints each sheet (hidden and empty ones too) as a single PDF page, and pdftoppm
     turns the pages into PNGs. Each PNG appears in out_dir complete or not at all. Pivot tables
     are unlinked first, so a sheet shows what Excel shows (see without_pivot_tables). With
-    max_rows, only each sheet's first rows are printed (see first_rows).
+    max_rows, only each sheet's first rows are printed (see first_rows); with sheets, only the
+    PNGs of those sheets are kept.
     """
     workbook = Path(workbook)
     if not workbook.is_file():
@@ -374,6 +375,9 @@ def render(workbook, out_dir, dpi=60, timeout=DEFAULT_TIMEOUT, max_rows=None):
     soffice_executable()
     pdftoppm = _pdftoppm_executable()
     names = sheet_names(workbook)
+    unknown = [name for name in sheets or () if name not in names]
+    if unknown:
+        raise SheetsgdError(f"{workbook}: no sheet named {unknown[0]!r}; it has {', '.join(names)}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     pngs = []
@@ -394,6 +398,8 @@ def render(workbook, out_dir, dpi=60, timeout=DEFAULT_TIMEOUT, max_rows=None):
             raise SheetsgdError(f"{workbook}: LibreOffice printed {len(pages)} pages for {len(names)} sheets; "
                                 f"cannot tell which page is which sheet")
         for page, name in zip(pages, names):
+            if sheets and name not in sheets:
+                continue
             target = out_dir / f"{workbook.stem}-{_file_safe(name)}.png"
             os.replace(page, target)
             pngs.append(target)

@@ -17,3 +17,16 @@ def test_first_rows_keeps_the_top_as_cached_values(tmp_path):
     assert max(r for r, _ in cells) == 60
     assert cells[(1, 2)].value == 20100.0 and cells[(1, 2)].formula is None   # the sum of all 200 rows, kept
     assert cells[(2, 2)].value == 4.0 and cells[(2, 2)].formula is None
+
+
+def test_render_names_an_unknown_sheet_before_writing(tmp_path, capsys):
+    import pytest
+    from sheetsgd.cli import main
+    path = tmp_path / "w.xlsx"
+    with Workbook(path) as wb:
+        wb.sheet("dotprod").input("A1", 1)
+    with pytest.raises(SystemExit) as exc:
+        main(["render", str(path), "--out", str(tmp_path / "png"), "--sheet", "nosuch"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "'nosuch'" in err and "dotprod" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "png").exists()
