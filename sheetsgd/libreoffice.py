@@ -372,12 +372,12 @@ def render(workbook, out_dir, dpi=60, timeout=DEFAULT_TIMEOUT, max_rows=None, sh
     workbook = Path(workbook)
     if not workbook.is_file():
         raise SheetsgdError(f"{workbook}: no such file")
-    soffice_executable()
-    pdftoppm = _pdftoppm_executable()
     names = sheet_names(workbook)
     unknown = [name for name in sheets or () if name not in names]
     if unknown:
         raise SheetsgdError(f"{workbook}: no sheet named {unknown[0]!r}; it has {', '.join(names)}")
+    soffice_executable()
+    pdftoppm = _pdftoppm_executable()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     pngs = []
