@@ -7,7 +7,8 @@ worksheets) and streams each with lxml.etree.iterparse: no DTD is loaded, no ent
 resolved, nothing is fetched from the network, and a part with a DOCTYPE is refused
 (Excel never writes one). Chartsheets, pivot tables, drawings, styles and VBA are skipped.
 
-What is kept: every worksheet in workbook order; each cell's cached value (values.py
+What is kept: every worksheet in workbook order (a Sheet in its split form: constants as
+plain values beside the formula Cells, see book.py); each cell's cached value (values.py
 types); its formula with a leading "=" (shared formulas translated to each follower
 cell, array formulas as master + array_ref, the rest of the range pointing at the
 master); defined names, workbook- and sheet-scoped (localSheetId), hidden ones too,
