@@ -407,7 +407,7 @@ def parse_ref(text):
 
 def run_eval(file, cells, echo=print):
     """`sheetsgd eval FILE SHEET!A1...`: print each cell's computed value at full precision."""
-    from .formula import evaluate_book
+    from .formula.engine import evaluate
 
     wanted = [(text, *parse_ref(text)) for text in cells]          # bad syntax fails before any work
     say = _stderr(echo)
@@ -421,17 +421,20 @@ def run_eval(file, cells, echo=print):
             raise SheetsgdError(f"{text!r}: {file} has no sheet named {sheet!r} "
                                 f"(its sheets: {', '.join(book.sheets) or 'none'})")
         resolved.append((name, row, col))
-    evaluation = evaluate_book(book, announce=_announce(lambda m: say(f"{file}: {m}")))
+    eng = evaluate(book, announce=_announce(lambda m: say(f"{file}: {m}")))
     for name, row, col in resolved:
         a1 = cell_name(row, col)
         cell = book.sheets[name].cell(row, col) or Cell()
-        key = (name, a1)
-        if key in evaluation.values:
-            value = evaluation.values[key]
+        if cell.formula is not None or cell.array_master is not None:
+            # as evaluate_book's values: what a block computed, else the store's (None: blank)
+            value = eng.block_value(name, row, col, _MISSING)
+            if value is _MISSING:
+                value = eng.store[name].get((row, col))
         else:
             value = cell.value               # a constant (or blank): nothing to compute
         line = f"{sheet_ref(name, a1)} = {show_value(value)}"
-        if key in evaluation.uncheckable:
-            line += f"  ({evaluation.uncheckable[key]}; the file has {show_value(cell.value)})"
+        why = eng.uncheckable.get((name, row, col))
+        if why is not None:
+            line += f"  ({why}; the file has {show_value(cell.value)})"
         echo(line)
     return 0
