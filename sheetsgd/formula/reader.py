@@ -310,14 +310,14 @@ class _Package:
         return _CappedStream(raw, name, info.file_size)
 
     def read(self, name):
-        """The whole part as bytes, within the budget."""
+        """The whole part (a bytearray), within the budget."""
         stream = self.open(name)
-        chunks = []
+        out = bytearray()           # one growing buffer, not a list of chunks joined into a copy
         while True:
             chunk = stream.read(1 << 20)
             if not chunk:
-                return b"".join(chunks)
-            chunks.append(chunk)
+                return out
+            out += chunk
 
     def close(self):
         self.zip.close()
