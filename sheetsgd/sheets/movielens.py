@@ -21,6 +21,8 @@ The ratings sheet can hold ~100k rows, so the workbook is written in XlsxWriter'
 mode: each sheet strictly row by row (a finished row is flushed to disk), strings inline.
 """
 
+import math
+
 import numpy as np
 
 from ..errors import SheetsgdError
@@ -80,9 +82,15 @@ def check_fits(n_ratings, n_users, n_movies, factors):
 def sigmoid_range(x, lo, hi):
     """fastai's sigmoid_range, in the formula's order: lo + (hi-lo)/(1+EXP(-x)).
 
-    np.exp, as the evaluator computes a filled-down column (math.exp may differ in the last bit,
-    and that bit shows in a squared error whose prediction is within 1e-3 of the rating)."""
-    return lo + (hi - lo) / (1 + np.exp(-np.asarray(x, dtype=float)))
+    The C library's exp, as Excel, LibreOffice and our evaluator compute EXP (np.exp may differ
+    in the last bit, and that bit shows in a squared error whose prediction is near the rating)."""
+    return lo + (hi - lo) / (1 + _c_exp(-np.asarray(x, dtype=float)))
+
+
+# EXP and ^ computed by the C library's exp and pow, one value at a time, like the evaluator:
+# NumPy's SIMD exp and its x*x for x**2 can differ from them in the last bit.
+_c_exp = np.vectorize(math.exp, otypes=[float])
+_c_square = np.vectorize(lambda d: math.pow(d, 2), otypes=[float])
 
 
 def dotprod(U, M, ui, mi):
@@ -132,7 +140,7 @@ class Tables:
         self.ub = self.user_bias[self.ui]
         self.mb = self.movie_bias[self.mi]
         self.pred = sigmoid_range(self.dot + self.ub + self.mb, self.lo, self.hi)
-        self.sq = (self.pred - self.rating) ** 2
+        self.sq = _c_square(self.pred - self.rating)
         self.train_mse = split_mse(self.sq, ~self.valid)
         self.valid_mse = split_mse(self.sq, self.valid)
 
