@@ -24,16 +24,8 @@ MARK = '"' + om.SKIPPED + '"'    # what a skipped row shows
 SHEETS = ("ewma", "sgd_torch", "adam_torch", "one_cycle", "lr_find", "discriminative_lr")
 
 
-_HEAD = [
-    ("x", "x", "=data!B{d}", "a data point"),
-    ("y", "y", "=data!C{d}", "its target"),
-    ("b", "b", "={new_b^}", "b where the last step left it"),
-    ("a", "a", "={new_a^}", "a where the last step left it"),
-    ("pred", "pred", "={b}+{a}*{x}", "prediction b + a*x"),
-    ("dedb", "de/db", "=2*({a}*{x}+{b}-{y})", "gradient 2(ax+b-y)"),
-    ("deda", "de/da", "={dedb}*{x}", "gradient x*de/db"),
-]
-_ERR2 = ("err2", "err^2", "=({y}-{pred})^2", "squared error")
+# The lecture's per-row columns (x, y, b, a, pred, gradients) and squared error, shared with graddesc.py.
+_HEAD, _ERR2 = sg._HEAD, sg._ERR2
 
 SGD_TORCH = _HEAD + [
     ("buf_b", "buf de/db", "={buf_b^}*momentum+{dedb}", "PyTorch's buffer mu*buf + g (a sum, not an average)"),
