@@ -409,10 +409,8 @@ def dotprod_sheet(wb, ratings, w):
 
 # ---------------------------------------------------------------- bias
 
-def bias_sheet(wb, ratings, w):
-    s = wb.sheet("bias")
-    g = Grid(ratings, w.k, bias=True)
-    s.title((0, 0), "bias")
+def bias_blocks(s, g, ratings, w):
+    """The bias model's inputs: the crosstab, the factor blocks, a movie-bias row and a user-bias column."""
     crosstab(s, g, ratings)
     factor_blocks(s, g, ratings, w)
     s.text((g.mb_row, g.id_col), "bias", "rowhead")
@@ -423,6 +421,13 @@ def bias_sheet(wb, ratings, w):
         s.input((g.pred_row0 + i, g.ub_col), w.user_bias[i], WEIGHT_FMT)
     s.color_scale((g.mb_row, g.col0), (g.mb_row, g.last_col))
     s.color_scale((g.pred_row0, g.ub_col), (g.pred_row0 + g.nu - 1, g.ub_col))
+
+
+def bias_sheet(wb, ratings, w):
+    s = wb.sheet("bias")
+    g = Grid(ratings, w.k, bias=True)
+    s.title((0, 0), "bias")
+    bias_blocks(s, g, ratings, w)
     preds = predictions(s, g, ratings, w)
     value = rmse_cell(s, g, ratings, preds)
     solver_model(s, g)

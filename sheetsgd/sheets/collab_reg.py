@@ -16,7 +16,7 @@ import numpy as np
 from ..models import collab as cf
 from ..models import collab_reg as reg
 from ..writer import a1, col_name, stored
-from .collab import (PRED_FMT, RATINGS_FMT, RMSE_FMT, SOLVER_OPTIONS, WEIGHT_FMT, Grid, crosstab,
+from .collab import (PRED_FMT, RATINGS_FMT, RMSE_FMT, SOLVER_OPTIONS, WEIGHT_FMT, Grid, bias_blocks, crosstab,
                      factor_blocks, notes, widths)
 
 # Without --no-solve's search, the wd block shows this wd (and the random start, like every sheet).
@@ -306,16 +306,7 @@ def y_range_sheet(wb, ratings, w, lo, hi, wd, run):
     s = wb.sheet("y_range")
     g = Grid(ratings, w.k, bias=True)
     s.title((0, 0), "y_range")
-    crosstab(s, g, ratings)
-    factor_blocks(s, g, ratings, w)
-    s.text((g.mb_row, g.id_col), "bias", "rowhead")
-    s.header((g.pred_row0 - 1, g.ub_col), "bias")
-    for j in range(g.nm):
-        s.input((g.mb_row, g.col0 + j), w.movie_bias[j], WEIGHT_FMT)
-    for i in range(g.nu):
-        s.input((g.pred_row0 + i, g.ub_col), w.user_bias[i], WEIGHT_FMT)
-    s.color_scale((g.mb_row, g.col0), (g.mb_row, g.last_col))
-    s.color_scale((g.pred_row0, g.ub_col), (g.pred_row0 + g.nu - 1, g.ub_col))
+    bias_blocks(s, g, ratings, w)
 
     # lo, hi and wd: named inputs at the top left, beside the crosstab.
     r = g.rating(0, 0)[0] + 1
