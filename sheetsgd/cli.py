@@ -92,7 +92,7 @@ def build(out_dir, only, seed, factors, no_solve, epochs, rows, lrs, ratings_pat
     if only in ("graddesc", "all"):
         from .sheets import graddesc
         graddesc_options = graddesc.cli_options(rows=rows, seed=seed, epochs=epochs, lr=lrs)  # check first
-    out_dir.mkdir(parents=True, exist_ok=True)
+    _writable_dir("--out", out_dir, create=True)
     if only in ("collab", "all"):
         from .sheets import collab
         path = out_dir / "collab_filter.xlsx"
@@ -174,6 +174,7 @@ def render(workbook, out_dir, dpi, max_rows, sheets):
       sheetsgd render workbooks/graddesc.xlsx --out previews --max-rows 70
     """
     from . import libreoffice
+    _writable_dir("--out", out_dir)
     for png in libreoffice.render(workbook, out_dir, dpi=dpi, max_rows=max_rows, sheets=sheets):
         click.echo(f"wrote {png}")
 
@@ -212,6 +213,7 @@ def movielens(ratings_path, titles_path, out, factors, epochs, lr, wd, bs, seed)
         raise SheetsgdError(f"--out {out}: expected a file name ending in .xlsx")
     if not out.parent.resolve().is_dir():
         raise SheetsgdError(f"--out {out}: directory {out.parent} does not exist")
+    _writable_dir(f"--out {out}:", out.parent)
     ml.check_factors(factors)
     bar = _EpochBar(epochs)
 
@@ -225,6 +227,24 @@ def movielens(ratings_path, titles_path, out, factors, epochs, lr, wd, bs, seed)
                                       on_trained=report_epochs)
     click.echo(f"wrote {out}  ({len(tables.rating):,} ratings, valid MSE {tables.valid_mse or float('nan'):.4f}; "
                f"read {seconds['read']:.1f} s, train {seconds['train']:.1f} s, write {seconds['write']:.1f} s)")
+
+
+def _writable_dir(option, directory, create=False):
+    """Refuse, before any work, a directory we could not write a file into (read-only, not a
+    directory, no permission); create it if asked, else probe its nearest existing ancestor.
+    The probe file vanishes on close."""
+    import tempfile
+    probe = directory
+    try:
+        if create:
+            directory.mkdir(parents=True, exist_ok=True)
+        while not probe.exists() and probe != probe.parent:
+            probe = probe.parent
+        with tempfile.TemporaryFile(dir=probe):
+            pass
+    except OSError as e:
+        raise SheetsgdError(f"{option} {directory}: cannot write there ({e.strerror or e}); "
+                            f"expected a writable directory") from None
 
 
 class _EpochBar:

@@ -191,7 +191,10 @@ def parse_lr(items):
             out[name.strip()] = {"lr": float(value)}
         except ValueError:
             raise SheetsgdError(f"--lr {item!r}: {value!r} is not a number") from None
-    check_options(ROWS, 1, 0, out)
+        try:                                      # name the option and the item, then what is wrong
+            check_options(ROWS, 1, 0, {name.strip(): out[name.strip()]})
+        except SheetsgdError as e:
+            raise SheetsgdError(f"--lr {item!r}: {e}") from None
     return out
 
 

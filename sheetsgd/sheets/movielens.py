@@ -425,6 +425,21 @@ def _write_about(sh, t, result, options, refs):
 
 # ---------------------------------------------------------------- from files to workbook
 
+def _refuse_divergence(result, lr, wd):
+    """A run whose losses or weights went to inf/NaN is refused, not written: Excel cannot store NaN
+    weights, and predictions from them would mean nothing. The epoch is the first with a bad loss."""
+    p = result.params
+    losses = list(zip(result.train_mse, result.valid_mse))
+    bad = [e for e, (tr, va) in enumerate(losses, 1)
+           if not math.isfinite(tr) or (len(result.valid) and not math.isfinite(va))]   # no valid set: NaN
+    if not bad and all(np.isfinite(w).all() for w in (p.U, p.M, p.bu, p.bm)):
+        return
+    epoch = bad[0] if bad else len(losses)
+    raise SheetsgdError(f"training diverged at epoch {epoch} (train MSE {losses[epoch - 1][0]:g}, valid MSE "
+                        f"{losses[epoch - 1][1]:g}) with lr={lr:g}, wd={wd:g}: nothing written; "
+                        f"try a smaller --lr or --wd")
+
+
 def make(ratings_path, out, titles_path=None, factors=40, epochs=5, lr=5e-3, wd=0.1, bs=64, seed=42,
          valid_pct=0.1, progress=None, say=None, on_trained=None):
     """Read the ratings (and titles), refuse what Excel could not hold, train, write `out`.
@@ -446,6 +461,7 @@ def make(ratings_path, out, titles_path=None, factors=40, epochs=5, lr=5e-3, wd=
     trained = time.perf_counter()
     if on_trained is not None:
         on_trained(result)
+    _refuse_divergence(result, lr, wd)
     options = {"ratings": str(ratings_path), "titles": str(titles_path or ""), "factors": factors,
                "epochs": epochs, "lr (max, one cycle)": lr, "wd": wd, "bs": bs, "valid_pct": valid_pct,
                "seed": seed, "y_range": f"({Y_RANGE[0]:g}, {Y_RANGE[1]:g})"}
