@@ -294,6 +294,9 @@ def main(argv=None):
     except SheetsgdError as e:
         click.echo(f"sheetsgd: error: {e}", err=True)
         sys.exit(e.exit_code)
+    except OSError as e:        # the system's, not the input's: a full disk, a directory gone mid-build
+        click.echo(f"sheetsgd: error: {e}", err=True)
+        sys.exit(2)
     except click.ClickException as e:
         click.echo(f"sheetsgd: error: {e.format_message()}", err=True)
         sys.exit(e.exit_code)

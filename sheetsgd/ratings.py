@@ -86,6 +86,9 @@ def _decode_utf8(data, path, what):
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
+        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):     # Excel's "Unicode text" and Notepad's "Unicode"
+            raise SheetsgdError(f"{path}: line 1: the file is UTF-16 (it starts with a UTF-16 byte-order mark); "
+                                f"{what} must be plain text (ASCII or UTF-8): save it as UTF-8") from None
         raise SheetsgdError(
             f"{path}: line {_line_of(data, e.start)}: byte 0x{data[e.start]:02x} is not UTF-8 text; "
             f"{what} must be plain text (ASCII or UTF-8)") from None
