@@ -297,6 +297,12 @@ def main(argv=None):
     except OSError as e:        # the system's, not the input's: a full disk, a directory gone mid-build
         click.echo(f"sheetsgd: error: {e}", err=True)
         sys.exit(2)
+    except Exception as e:      # XlsxWriter wraps the OSError of a failed save in its FileCreateError
+        from xlsxwriter.exceptions import FileCreateError
+        if not isinstance(e, FileCreateError):
+            raise
+        click.echo(f"sheetsgd: error: {e}", err=True)
+        sys.exit(2)
     except click.ClickException as e:
         click.echo(f"sheetsgd: error: {e.format_message()}", err=True)
         sys.exit(e.exit_code)

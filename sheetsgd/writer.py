@@ -204,7 +204,11 @@ class Workbook:
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is None:
-            self.wb.close()
+            try:
+                self.wb.close()
+            except BaseException as e:      # a save that fails (disk full) must not leave the .tmp-* file
+                self._atomic.__exit__(type(e), e, e.__traceback__)
+                raise
         else:
             try:
                 self.wb.close()
