@@ -445,3 +445,57 @@ def test_fast_path_keeps_what_the_lxml_path_keeps(tmp_path, monkeypatch, rows):
     sheet = fast.sheets["s"]
     keys = list(sheet.cells)
     assert (sheet.max_row, sheet.max_col) == (max(keys)[0], max(c for _, c in keys))
+
+
+# ------------------------------------------------ a big sheet read by two processes
+
+def _rows(n, start=1, extra=""):
+    return "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c><c r="B{r}" t="inlineStr"><is><t>t{r}</t></is></c>'
+                   f'<c r="C{r}"><f>A{r}*2</f><v>{2 * r}</v></c>{extra}</row>' for r in range(start, start + n))
+
+
+@pytest.mark.parametrize("rows", [
+    _rows(40),                                                        # plain: the child sends its rows
+    _rows(20) + '<row r="21"><c r="A21" t="e"><v>#N/A</v></c></row>' + _rows(19, 22),   # an error value
+    _rows(20) + '<row r="21"><c r="A21"><f t="shared" ref="A21:A23" si="0">C20+1</f><v>1</v></c></row>'
+    '<row r="22"><c r="A22"><f t="shared" si="0"/><v>1</v></c></row>' + _rows(18, 23),  # shared formulas
+    _rows(20, 21) + _rows(20),                                        # rows out of order across the halves
+    _rows(20) + _rows(20, 20),                                        # row 20 written twice
+    _rows(20) + '<row r="21"><c r="A21"><f aca="false">A20+1</f><v>1</v></c></row>' + _rows(19, 22),
+])
+def test_two_processes_read_what_one_reads(tmp_path, monkeypatch, rows):
+    path = package(tmp_path / "o.xlsx", [("s", "xl/worksheets/s.xml", rows)])
+    one = read_book(path)
+    sent = []
+    from_columns = reader._from_columns
+    monkeypatch.setattr(reader, "_from_columns", lambda *a: sent.append(from_columns(*a)) or sent[-1])
+    monkeypatch.setattr(reader, "PARALLEL_CHARS", 0)
+    two = read_book(path)
+    assert sent, "the sheet was not split"
+    assert two == one
+    assert list(two.sheets["s"].split()[1]) == list(one.sheets["s"].split()[1])
+    assert list(two.sheets["s"].split()[0]) == list(one.sheets["s"].split()[0])
+    if rows == _rows(40):
+        assert sent[0] is not None                    # the child's rows were used
+
+
+def test_two_processes_keep_the_cell_limit(tmp_path, monkeypatch):
+    path = package(tmp_path / "o.xlsx", [("s", "xl/worksheets/s.xml", _rows(40))])
+    monkeypatch.setattr(reader, "PARALLEL_CHARS", 0)
+    monkeypatch.setattr(reader, "MAX_CELLS", 100)
+    with pytest.raises(SheetsgdError, match="over the 100-cell limit"):
+        read_book(path)
+
+
+def test_two_processes_not_plain_goes_to_lxml(tmp_path, monkeypatch):
+    rows = _rows(20) + '<row r="21"><!-- a comment --><c r="A21"><v>1</v></c></row>' + _rows(19, 22)
+    path = package(tmp_path / "o.xlsx", [("s", "xl/worksheets/s.xml", rows)])
+    one = read_book(path)
+    monkeypatch.setattr(reader, "PARALLEL_CHARS", 0)
+    assert read_book(path) == one
+    rows = _rows(30) + '<row r="31"><!-- a comment --><c r="A31"><v>1</v></c></row>' + _rows(9, 32)
+    path = package(tmp_path / "p.xlsx", [("s", "xl/worksheets/s.xml", rows)])
+    monkeypatch.setattr(reader, "PARALLEL_CHARS", 2**30)
+    one = read_book(path)
+    monkeypatch.setattr(reader, "PARALLEL_CHARS", 0)
+    assert read_book(path) == one

@@ -25,9 +25,11 @@ Limits (each breach is a SheetsgdError: one line naming the file and the problem
 """
 import gc
 import io
+import marshal
 import os
 import posixpath
 import re
+import signal
 import struct
 import zipfile
 import zlib
@@ -614,10 +616,28 @@ class _SheetReader:
         # Everything around <sheetData> must itself be well-formed, DTD-free XML in which
         # this <sheetData> is the worksheet's own (not inside a comment, not foreign).
         _check_frame(text[:i] + text[j:], part)
-        consts, cells = self.consts, self.others
         room = MAX_CELLS - self.br.cells
+        k = _split_point(text, i, j)
+        got = self.scan(text, i, j, room) if k is None else self.scan_in_two(text, i, k, j, room)
+        if got is None:
+            return False
+        n, ordered, _, _, top, max_col = got
+        self.br.count_cells(n, self.sheet.name, 0)
+        if ordered:                                   # as every program writes: no cell twice, the last row last
+            self.bounds = (top, max_col)
+        return True
+
+    def scan(self, text, i, j, room, texts=None):
+        """Read the cells of text[i:j] (whole rows) into the sheet's dicts; None when that text is
+        not in the plain shape. Else (cells, ordered, first (row, col), last (row, col), top, max col):
+        ordered when no cell came twice and rows and columns only went forward.
+
+        texts: a list for scan_in_two's child, which keeps a formula cell's value in sheet.others
+        and its text in texts, and stops (_NotSimple) at any formula that is not plain."""
+        consts, cells = self.consts, self.others
         n = 0
         m = None
+        first = None
         last_digits, r, last_col, ordered = None, 0, MAX_COL, True
         top, max_col = 0, 0                           # bounds of the cells kept
         col_number = COL_NUMBER.get
@@ -627,18 +647,20 @@ class _SheetReader:
             letters, digits, t, fattrs, ftext, v, inline, row_r = m.groups()
             if letters is None:
                 if row_r is not None and not 1 <= int(row_r) <= MAX_ROW:
-                    return False                      # the lxml path names the error
+                    return None                       # the lxml path names the error
                 continue
             col = col_number(letters)
             if col is None:
-                return False
+                return None
             if digits != last_digits:                 # the cells of a row share its number
                 last_r = r
                 r = int(digits)
                 if not 1 <= r <= MAX_ROW:
-                    return False
+                    return None
                 last_digits = digits
                 ordered = ordered and r > last_r
+                if first is None:
+                    first = (r, col)
             elif col <= last_col:
                 ordered = False
             last_col = col
@@ -669,8 +691,14 @@ class _SheetReader:
             if ftext is not None and ("&" in ftext or "\r" in ftext):
                 ftext = _xml_text(ftext)
             if not fattrs and ftext and len(ftext) <= MAX_FORMULA_CHARS:
-                cells[(r, col)] = Cell(value, "=" + ftext)   # a plain formula, the common case
+                if texts is None:
+                    cells[(r, col)] = Cell(value, "=" + ftext)   # a plain formula, the common case
+                else:                                 # scan_in_two's child: columns, no Cells
+                    cells[(r, col)] = value
+                    texts.append("=" + ftext)
                 continue
+            if texts is not None:
+                raise _NotSimple
             cells[(r, col)] = cell = Cell(value)
             if fattrs:
                 a = dict(_F_ATTR.findall(fattrs))
@@ -678,11 +706,61 @@ class _SheetReader:
             else:
                 self.formula(cell, None, ftext, None, None, r, col)
         if text[i if m is None else m.end():j].strip(" \t\r\n"):
-            return False
-        self.br.count_cells(n, self.sheet.name, 0)
-        if ordered:                                   # as every program writes: no cell twice, the last row last
-            self.bounds = (top, max_col)
-        return True
+            return None
+        return n, ordered, first, (r, last_col), top, max_col
+
+    def scan_in_two(self, text, i, k, j, room):
+        """scan() of text[i:j], the rows from k on read by a forked child at the same time (the
+        machine's second core; LibreOffice uses both too). The child sends its cells back as
+        columns through a pipe (marshal: numbers, text and tuples only, made by our own code from
+        the parsed cells, never the file's bytes); whenever it meets anything but plain constants
+        and formulas (shared or array formulas, error values) it sends nothing and the parent
+        reads those rows itself, so the result is always scan(text, i, j)'s."""
+        try:
+            rfd, wfd = os.pipe()
+            pid = os.fork()
+        except OSError:
+            return self._scan_rest(self.scan(text, i, k, room), text, k, j, room)
+        if pid == 0:                                  # the child: never returns into the caller
+            code = 1
+            try:
+                os.close(rfd)
+                self.reset()
+                texts = []
+                try:
+                    got = self.scan(text, k, j, room, texts)
+                except _NotSimple:
+                    got = None
+                data = _columns(self, got, texts)
+                with os.fdopen(wfd, "wb") as out:
+                    out.write(data)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(wfd)
+        try:
+            head = self.scan(text, i, k, room)
+        finally:
+            with os.fdopen(rfd, "rb") as inp:
+                data = inp.read() if head is not None else b""
+            if head is None:
+                os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        if head is None:
+            return None
+        tail = _from_columns(data, room - head[0])
+        if tail is None:                              # the child did not read its rows: read them here
+            return self._scan_rest(head, text, k, j, room)
+        got, consts, values, texts = tail
+        self.consts.update(consts)
+        self.others.update(zip(values, map(Cell, values.values(), texts)))
+        return _joined(head, got)
+
+    def _scan_rest(self, head, text, k, j, room):
+        if head is None:
+            return None
+        tail = self.scan(text, k, j, room - head[0])
+        return None if tail is None else _joined(head, tail)
 
     def read_xml(self, stream, part):
         """The general path: any well-formed worksheet XML, through lxml's iterparse."""
@@ -793,6 +871,61 @@ class _SheetReader:
             self.sheet.max_col = max(max(map(itemgetter(1), consts), default=0),
                                      max(map(itemgetter(1), cells), default=0))
         self.sheet.set_split(consts, cells)
+
+
+# Above this many characters of <sheetData>, its second half is read by a child process.
+PARALLEL_CHARS = 16 * 2**20
+
+
+def _split_point(text, i, j):
+    """Where <sheetData>'s second half starts (a <row tag), when it is big enough to read in two
+    processes on a machine with two cores or more; else None."""
+    if j - i < PARALLEL_CHARS or not hasattr(os, "fork"):
+        return None
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if cores < 2:
+        return None
+    k = text.find("<row", (i + j) // 2, j)
+    return k if k > 0 else None
+
+
+def _joined(head, tail):
+    """scan()'s figures for two runs of rows, one after the other."""
+    n1, ordered1, first1, last1, top1, col1 = head
+    n2, ordered2, first2, last2, top2, col2 = tail
+    ordered = ordered1 and ordered2 and (first2 is None or first2 > last1)
+    return (n1 + n2, ordered, first1 or first2, last2 if first2 is not None else last1,
+            max(top1, top2), max(col1, col2))
+
+
+_PLAIN_VALUE_TYPES = {float, str, bool}
+
+
+class _NotSimple(Exception):
+    """scan_in_two's child met a cell it does not send back: the parent reads those rows."""
+
+
+def _columns(reader, got, texts):
+    """The child's cells as marshal bytes: b"" when its rows were not all plain (see scan_in_two).
+    Ordered rows (no cell twice) keep the formula values and texts aligned."""
+    if got is None or not got[1] or reader.masters or reader.followers or reader.arrays:
+        return b""
+    consts, values = reader.consts, reader.others
+    if not (set(map(type, consts.values())) <= _PLAIN_VALUE_TYPES
+            and set(map(type, values.values())) <= _PLAIN_VALUE_TYPES | {type(None)}):
+        return b""
+    return marshal.dumps((got, consts, values, texts))
+
+
+def _from_columns(data, room):
+    """_columns's bytes back: (figures, constants, {key: formula value}, formula texts); None if
+    empty or over the cell limit (the parent's own read then says so)."""
+    if not data:
+        return None
+    got, consts, values, texts = marshal.loads(data)
+    if got[0] > room or len(values) != len(texts):
+        return None
+    return got, consts, values, texts
 
 
 def _check_frame(text, part):
