@@ -126,15 +126,17 @@ def check_workbook(path, tolerance=1e-12, show=None, progress=None):
         t0 = time.perf_counter()
         book = read_book(path, progress=progress)
         read_s = time.perf_counter() - t0
-        lint = _Forked(_lint, book) if _big(book) else None   # on the second core meanwhile
+        # the lint on the second core meanwhile, or here before the engine writes into the book
+        forked = _Forked(_lint, book) if _big(book) else None
+        lint = _lint(book) if forked is None else None
         t0 = time.perf_counter()
-        eng = evaluate(book, announce=_announce(progress))
+        eng = evaluate(book, announce=_announce(progress), own_constants=True)
         eval_s = time.perf_counter() - t0
 
         report = Report(path=str(path), tolerance=tolerance, read_s=read_s, eval_s=eval_s)
         for name, sheet in book.sheets.items():
             report.sheets.append(_compare_columns(name, sheet, eng, tolerance, show))
-        report.lint = _lint(book) if lint is None else lint.result()
+        report.lint = lint if forked is None else forked.result()
         return report
 
 

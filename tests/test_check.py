@@ -305,3 +305,22 @@ def test_a_big_books_lint_runs_in_a_child_and_says_the_same(tmp_path, monkeypatc
     assert forked and forked[0].pid is not None
     assert two.lint == one.lint
     assert format_report(two) == format_report(one)
+
+
+def test_own_constants_computes_what_a_copy_computes(tmp_path):
+    from sheetsgd.formula.engine import evaluate
+    path = tmp_path / "own.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("s")
+    for r in range(1, 41):
+        ws.write(f"A{r}", float(r))
+        ws.write_formula(f"B{r}", f"=A{r}*2+1", None, 2.0 * r + 1)
+    ws.write_formula("C1", "=SUM(B1:B40)", None, 1680.0)
+    wb.close()
+    copied, owned = check.read_book(path), check.read_book(path)
+    a, b = evaluate(copied), evaluate(owned, own_constants=True)
+    for r in range(1, 41):
+        assert a.block_value("s", r, 2, a.store["s"].get((r, 2))) == b.block_value("s", r, 2, b.store["s"].get((r, 2)))
+    assert a.store["s"][(1, 3)] == b.store["s"][(1, 3)] == 1680.0
+    assert copied.sheets["s"].split()[0] != owned.sheets["s"].split()[0]   # the store was the book's dict
+    assert owned.sheets["s"].cell(1, 2).formula == "=A1*2+1" and owned.sheets["s"].cell(1, 2).value == 3.0
