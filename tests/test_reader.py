@@ -499,3 +499,25 @@ def test_two_processes_not_plain_goes_to_lxml(tmp_path, monkeypatch):
     one = read_book(path)
     monkeypatch.setattr(reader, "PARALLEL_CHARS", 0)
     assert read_book(path) == one
+
+
+def test_the_biggest_sheet_unpacked_in_a_thread_reads_the_same(tmp_path, monkeypatch):
+    path = package(tmp_path / "o.xlsx", [("small", "xl/worksheets/a.xml", _rows(3)),
+                                         ("big", "xl/worksheets/b.xml", _rows(60))])
+    one = read_book(path)
+    monkeypatch.setattr(reader, "PARALLEL_CHARS", 0)
+    started = []
+    real = reader._Prefetch
+    monkeypatch.setattr(reader, "_Prefetch", lambda *a: started.append(real(*a)) or started[-1])
+    assert read_book(path) == one
+    assert started and started[0].data is None            # handed over, not kept
+
+    read_all = reader._read_all
+
+    def broken(stream):
+        if stream.name.endswith("b.xml"):
+            raise reader._Fail(f"{stream.name} is damaged (test)")
+        return read_all(stream)
+    monkeypatch.setattr(reader, "_read_all", broken)
+    with pytest.raises(SheetsgdError, match="b.xml is damaged"):
+        read_book(path)

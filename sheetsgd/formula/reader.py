@@ -31,6 +31,7 @@ import posixpath
 import re
 import signal
 import struct
+import threading
 import zipfile
 import zlib
 from datetime import datetime
@@ -313,16 +314,43 @@ class _Package:
 
     def read(self, name):
         """The whole part (a bytearray), within the budget."""
-        stream = self.open(name)
-        out = bytearray()           # one growing buffer, not a list of chunks joined into a copy
-        while True:
-            chunk = stream.read(1 << 20)
-            if not chunk:
-                return out
-            out += chunk
+        return _read_all(self.open(name))
 
     def close(self):
         self.zip.close()
+
+
+def _read_all(stream):
+    out = bytearray()               # one growing buffer, not a list of chunks joined into a copy
+    while True:
+        chunk = stream.read(1 << 20)
+        if not chunk:
+            return out
+        out += chunk
+
+
+class _Prefetch:
+    """A big part unpacked in a thread while the sheets before it are read (zlib lets go of the
+    GIL while it inflates); result() gives its bytes, or raises what reading them raised."""
+
+    def __init__(self, pkg, name):
+        self.stream = pkg.open(name)            # the budget and checks, here in the caller's thread
+        self.data = self.error = None
+        self.thread = threading.Thread(target=self._run, name="sheetsgd-unzip", daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        try:
+            self.data = _read_all(self.stream)
+        except BaseException as e:              # handed to the reading thread by result()
+            self.error = e
+
+    def result(self):
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        data, self.data = self.data, None       # the reader frees it once decoded
+        return data
 
 
 def _iterparse(stream, name, **kw):
@@ -564,8 +592,9 @@ class _SheetReader:
         where = f"{self.sheet.name}!{COL_LETTERS[col]}{row}" if 0 < col <= MAX_COL else self.sheet.name
         raise _Fail(f"{where}: {problem}")
 
-    def read(self, part):
-        data = self.br.pkg.read(part)
+    def read(self, part, data=None):
+        if data is None:
+            data = self.br.pkg.read(part)
         text = _decode_plain(data)
         if text is not None:
             del data                                  # one copy of the part in memory, not two
@@ -983,10 +1012,19 @@ class _BookReader:
         pkg.check_sizes([t for _, t in parts])
         total = sum(pkg.size(t) for _, t in parts)
         report = self.progress if self.progress is not None and total > PROGRESS_BYTES else None
-        for name, target in parts:
-            if report:
-                report(f"reading {name} ({_size(pkg.size(target))} of XML)...")
-            _SheetReader(self, book.sheets[name]).read(target)
+        # The biggest sheet, when others come before it, is unpacked meanwhile in a thread.
+        big = max(range(len(parts)), key=lambda k: pkg.size(parts[k][1]), default=0)
+        early = (_Prefetch(pkg, parts[big][1]) if big > 0 and pkg.size(parts[big][1]) > PARALLEL_CHARS
+                 else None)
+        try:
+            for k, (name, target) in enumerate(parts):
+                if report:
+                    report(f"reading {name} ({_size(pkg.size(target))} of XML)...")
+                _SheetReader(self, book.sheets[name]).read(     # no name kept for the bytes: freed once decoded
+                    target, early.result() if early is not None and k == big else None)
+        finally:
+            if early is not None:
+                early.thread.join()               # never leave it reading a closed zip
         return book
 
 
