@@ -15,6 +15,7 @@ Implementations take (ctx, *args); ctx is the engine evaluating the current cell
 import math
 import re
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import compress
 
 import numpy as np
 
@@ -1156,6 +1157,8 @@ def _criterion(crit):
             if type(v) is not str:
                 return False
             return _wildcard_match(operand, v) if wild else v.lower() == low
+        if op == "=" and not wild:
+            eq.text_lower = low         # see _matching: a range's few distinct texts tested once
         return eq if op == "=" else (lambda v: not eq(v))
     return lambda v: type(v) is str and compare(op, v, operand) is True
 
@@ -1171,9 +1174,24 @@ def _conditional(ctx, pairs):
         elif rng.shape != shape:
             return VALUE
         pred = _criterion(ctx.value_of(crit))
-        ok = [pred(v) for v in rng.flat()]
+        ok = _matching(pred, rng.flat())
         keep = ok if keep is None else [a and b for a, b in zip(keep, ok)]
     return keep
+
+
+def _matching(pred, values):
+    """[pred(v) for v in values]; for a plain text criterion ("train"), the distinct texts of the
+    range are tested once and each cell looked up (100k cells holding two texts: ~20x faster).
+    A value equals one of those texts only if it is that text (floats, bools, errors never do)."""
+    low = getattr(pred, "text_lower", None)
+    if low is None:
+        return [pred(v) for v in values]
+    try:
+        distinct = set(values)
+    except TypeError:
+        return [pred(v) for v in values]
+    hits = {v for v in distinct if type(v) is str and v.lower() == low}
+    return list(map(hits.__contains__, values))
 
 
 @register("COUNTIF", "values")
@@ -1191,13 +1209,12 @@ def _countifs(ctx, *args):
 
 
 def _sum_kept(values, keep, average=False):
-    xs = []
-    for v, k in zip(values.flat(), keep):
-        if k:
-            if type(v) is ExcelError:
-                return v
-            if type(v) is float:
-                xs.append(v)
+    xs = list(compress(values.flat(), keep))
+    kinds = set(map(type, xs))
+    if ExcelError in kinds:             # the first error kept, in the range's order
+        return next(v for v in xs if type(v) is ExcelError)
+    if kinds - {float}:
+        xs = [v for v in xs if type(v) is float]
     if average:
         return DIV0 if not xs else num_result(_plain_sum(xs) / len(xs))
     return num_result(_plain_sum(xs))
