@@ -646,8 +646,8 @@ class _SheetReader:
         # this <sheetData> is the worksheet's own (not inside a comment, not foreign).
         _check_frame(text[:i] + text[j:], part)
         room = MAX_CELLS - self.br.cells
-        k = _split_point(text, i, j)
-        got = self.scan(text, i, j, room) if k is None else self.scan_in_two(text, i, k, j, room)
+        cuts = _split_points(text, i, j)
+        got = self.scan(text, i, j, room) if cuts is None else self.scan_in_two(text, i, cuts, j, room)
         if got is None:
             return False
         n, ordered, _, _, top, max_col = got
@@ -738,52 +738,86 @@ class _SheetReader:
             return None
         return n, ordered, first, (r, last_col), top, max_col
 
-    def scan_in_two(self, text, i, k, j, room):
-        """scan() of text[i:j], the rows from k on read by a forked child at the same time (the
-        machine's second core; LibreOffice uses both too). The child sends its cells back as
-        columns through a pipe (marshal: numbers, text and tuples only, made by our own code from
-        the parsed cells, never the file's bytes); whenever it meets anything but plain constants
-        and formulas (shared or array formulas, error values) it sends nothing and the parent
-        reads those rows itself, so the result is always scan(text, i, j)'s."""
+    def scan_in_two(self, text, i, cuts, j, room):
+        """scan() of text[i:j] in two processes (the machine's second core; LibreOffice uses both
+        too): this one reads the rows up to cuts[0], a forked child reads the rest, one piece
+        between cuts at a time, and sends each piece's cells back as columns through a pipe
+        (marshal: numbers, text and tuples only, made by our own code from the parsed cells, never
+        the file's bytes) while it reads the next; this process adds each piece to the sheet as it
+        comes. When the child meets anything but plain constants and formulas (shared or array
+        formulas, error values) it stops, and this process reads the rest itself: the result is
+        always scan(text, i, j)'s."""
+        pieces = list(zip(cuts, cuts[1:] + [j]))
         try:
             rfd, wfd = os.pipe()
             pid = os.fork()
         except OSError:
-            return self._scan_rest(self.scan(text, i, k, room), text, k, j, room)
+            return self._scan_rest(self.scan(text, i, cuts[0], room), text, cuts[0], j, room)
         if pid == 0:                                  # the child: never returns into the caller
             code = 1
             try:
                 os.close(rfd)
-                self.reset()
-                texts = []
-                try:
-                    got = self.scan(text, k, j, room, texts)
-                except _NotSimple:
-                    got = None
-                data = _columns(self, got, texts)
-                with os.fdopen(wfd, "wb") as out:
-                    out.write(data)
+                self._send_pieces(text, pieces, room, wfd)
                 code = 0
             finally:
                 os._exit(code)
         os.close(wfd)
+        got = None
         try:
-            head = self.scan(text, i, k, room)
-        finally:
+            got = self.scan(text, i, cuts[0], room)
             with os.fdopen(rfd, "rb") as inp:
-                data = inp.read() if head is not None else b""
-            if head is None:
-                os.kill(pid, signal.SIGKILL)
+                rfd = None
+                for a, _ in pieces:
+                    if got is None:
+                        break
+                    head = inp.read(8) if got is not None else b""
+                    data = inp.read(int.from_bytes(head, "little")) if len(head) == 8 else b""
+                    piece = _from_columns(data, room - got[0])
+                    if piece is None:                 # the child stopped here: read the rest here
+                        got = self._scan_rest(got, text, a, j, room)
+                        break
+                    piece_got, consts, values, texts = piece
+                    self.consts.update(consts)
+                    self.others.update(zip(values, map(Cell, values.values(), texts)))
+                    got = _joined(got, piece_got)
+        finally:
+            if rfd is not None:
+                os.close(rfd)
+            os.kill(pid, signal.SIGKILL)              # done or not needed: never left running
             os.waitpid(pid, 0)
-        if head is None:
-            return None
-        tail = _from_columns(data, room - head[0])
-        if tail is None:                              # the child did not read its rows: read them here
-            return self._scan_rest(head, text, k, j, room)
-        got, consts, values, texts = tail
-        self.consts.update(consts)
-        self.others.update(zip(values, map(Cell, values.values(), texts)))
-        return _joined(head, got)
+        return got
+
+    def _send_pieces(self, text, pieces, room, fd):
+        """The child's side of scan_in_two: a thread writes each piece while the next is read."""
+        import queue
+        out = queue.Queue()
+
+        def writer():
+            with os.fdopen(fd, "wb") as pipe:
+                while True:
+                    data = out.get()
+                    if data is None:
+                        return
+                    pipe.write(len(data).to_bytes(8, "little"))
+                    pipe.write(data)
+                    pipe.flush()
+        thread = threading.Thread(target=writer)
+        thread.start()
+        try:
+            for a, b in pieces:
+                self.reset()
+                texts = []
+                try:
+                    got = self.scan(text, a, b, room, texts)
+                except (_NotSimple, _Fail):
+                    got = None
+                data = _columns(self, got, texts)
+                out.put(data)
+                if not data:
+                    break
+        finally:
+            out.put(None)
+            thread.join()
 
     def _scan_rest(self, head, text, k, j, room):
         if head is None:
@@ -906,16 +940,27 @@ class _SheetReader:
 PARALLEL_CHARS = 16 * 2**20
 
 
-def _split_point(text, i, j):
-    """Where <sheetData>'s second half starts (a <row tag), when it is big enough to read in two
-    processes on a machine with two cores or more; else None."""
+# This process reads the first PARENT_SHARE of the rows (it also adds the child's cells to the
+# sheet), the child the rest, in CHILD_PIECES pieces sent as each is read.
+PARENT_SHARE = 0.45
+CHILD_PIECES = 4
+
+
+def _split_points(text, i, j):
+    """Where the child's pieces of <sheetData> start (each at a <row tag), when it is big enough
+    to read in two processes on a machine with two cores or more; else None."""
     if j - i < PARALLEL_CHARS or not hasattr(os, "fork"):
         return None
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     if cores < 2:
         return None
-    k = text.find("<row", (i + j) // 2, j)
-    return k if k > 0 else None
+    first = i + int((j - i) * PARENT_SHARE)
+    cuts = []
+    for q in range(CHILD_PIECES):
+        k = text.find("<row", first + (j - first) * q // CHILD_PIECES, j)
+        if k > i and (not cuts or k > cuts[-1]):
+            cuts.append(k)
+    return cuts or None
 
 
 def _joined(head, tail):
