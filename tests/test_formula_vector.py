@@ -290,3 +290,13 @@ def test_exp_in_blocks_is_the_c_librarys_exp():
     for r, x in enumerate(xs, 1):
         assert vec.value_at("S", r, 2) == 0 + 5.5 / (1 + math.exp(-x))
     assert str(vec.value_at("S", 3001, 2)) == "#NUM!"
+
+
+def test_filled_down_texts_with_braces_and_two_row_offsets_agree():
+    # the block check builds each row's text: by joining the row into the pieces when every slot
+    # is one offset, by str.format otherwise (two offsets, or literal braces in the text)
+    book = rows_book(300, {"J": 'A#*2&"{x}"', "K": "A#+B#", "L": "SUM({1,2})+A#"})
+    for r in range(2, 301):
+        book.sheets["S"].cells[(r, 13)] = type(book.sheets["S"].cells[(1, 10)])(None, f"=A{r}-A{r - 1}")
+    vec = both(book)
+    assert vec.cells_vectorized >= 300

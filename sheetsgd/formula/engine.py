@@ -569,7 +569,11 @@ class Engine:
         except AttributeError:        # an array member among them
             return 0
         if one is not None:
-            expected = list(map(pfmt, range(r + one, r + k + one)))
+            fmt = pfmt.__self__
+            if "{{" in fmt or "}}" in fmt:
+                expected = list(map(pfmt, range(r + one, r + k + one)))
+            else:                     # every slot is {0}: the row joins the literal pieces (no format call)
+                expected = list(map(str.join, map(str, range(r + one, r + k + one)), repeat(fmt.split("{0}"))))
         else:
             expected = [pfmt(*[x + o for o in offs]) for x in range(r, r + k)]
         return k if actual == expected else 0
