@@ -19,10 +19,8 @@ value and checked like any other. (A cell computed from an unsupported function 
 checkable too: its input is unknown.)
 """
 import gc
-import marshal
 import math
 import numbers
-import os
 import sys
 import time
 from bisect import bisect_left
@@ -126,9 +124,7 @@ def check_workbook(path, tolerance=1e-12, show=None, progress=None):
         t0 = time.perf_counter()
         book = read_book(path, progress=progress)
         read_s = time.perf_counter() - t0
-        # the lint on the second core meanwhile, or here before the engine writes into the book
-        forked = _Forked(_lint, book) if _big(book) else None
-        lint = _lint(book) if forked is None else None
+        lint = _lint(book)                            # before the engine writes into the book
         t0 = time.perf_counter()
         eng = evaluate(book, announce=_announce(progress), own_constants=True)
         eval_s = time.perf_counter() - t0
@@ -136,55 +132,8 @@ def check_workbook(path, tolerance=1e-12, show=None, progress=None):
         report = Report(path=str(path), tolerance=tolerance, read_s=read_s, eval_s=eval_s)
         for name, sheet in book.sheets.items():
             report.sheets.append(_compare_columns(name, sheet, eng, tolerance, show))
-        report.lint = lint if forked is None else forked.result()
+        report.lint = lint
         return report
-
-
-def _big(book):
-    """Over PROGRESS_CELLS formula cells, on a machine with two cores or more and os.fork."""
-    if not hasattr(os, "fork") or len(os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity")
-                                       else range(os.cpu_count() or 1)) < 2:
-        return False
-    split = [sheet.split() for sheet in book.sheets.values()]
-    return sum(len(s[1]) for s in split if s is not None) > PROGRESS_CELLS
-
-
-class _Forked:
-    """fn(*args) computed in a forked child while the parent goes on; result() waits for it.
-    The answer comes back with marshal (lists, tuples, text: what our own fn returned, never
-    the file's bytes). If the child cannot be started or fails, result() computes fn here, so
-    the answer (or the error raised) is always fn's own."""
-
-    def __init__(self, fn, *args):
-        self.fn, self.args, self.pid = fn, args, None
-        try:
-            rfd, wfd = os.pipe()
-            pid = os.fork()
-        except OSError:
-            return
-        if pid == 0:                                  # the child: never returns into the caller
-            code = 1
-            try:
-                os.close(rfd)
-                try:
-                    data = marshal.dumps(fn(*args))
-                except Exception:
-                    data = b""
-                with os.fdopen(wfd, "wb") as out:
-                    out.write(data)
-                code = 0
-            finally:
-                os._exit(code)
-        os.close(wfd)
-        self.pid, self.rfd = pid, rfd
-
-    def result(self):
-        data = b""
-        if self.pid is not None:
-            with os.fdopen(self.rfd, "rb") as inp:
-                data = inp.read()
-            os.waitpid(self.pid, 0)
-        return marshal.loads(data) if data else self.fn(*self.args)
 
 
 class _no_cyclic_gc:

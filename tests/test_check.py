@@ -285,28 +285,6 @@ def test_eval_prints_what_evaluate_book_computes(tmp_path):
     assert lines[5].startswith("s!B5 = 1.66666666666666") and lines[6] == "s!Z99 = (blank)"
 
 
-def test_a_big_books_lint_runs_in_a_child_and_says_the_same(tmp_path, monkeypatch):
-    path = tmp_path / "lint.xlsx"
-    wb = xlsxwriter.Workbook(str(path))
-    ws = wb.add_worksheet("s")
-    ws.write_column("A1", [1.0, 2.0, 3.0])
-    ws.write_column("B1", [1.0, None, 2.0])
-    ws.write_formula("C1", "=SUMXMY2(A1:A3,B1:B3)", None, 4.0)
-    ws.write_formula("C2", "=IFS(A1>0,1)", None, 1.0)
-    wb.close()
-    one = check_workbook(path)
-    assert one.lint and not check._big(check.read_book(path))
-    monkeypatch.setattr(check, "PROGRESS_CELLS", 0)
-    assert check._big(check.read_book(path))
-    forked = []
-    real = check._Forked
-    monkeypatch.setattr(check, "_Forked", lambda *a: forked.append(real(*a)) or forked[-1])
-    two = check_workbook(path)
-    assert forked and forked[0].pid is not None
-    assert two.lint == one.lint
-    assert format_report(two) == format_report(one)
-
-
 def test_own_constants_computes_what_a_copy_computes(tmp_path):
     from sheetsgd.formula.engine import evaluate
     path = tmp_path / "own.xlsx"
