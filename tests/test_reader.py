@@ -521,3 +521,16 @@ def test_the_biggest_sheet_unpacked_in_a_thread_reads_the_same(tmp_path, monkeyp
     monkeypatch.setattr(reader, "_read_all", broken)
     with pytest.raises(SheetsgdError, match="b.xml is damaged"):
         read_book(path)
+
+
+def test_a_child_cut_short_leaves_its_rows_to_the_parent(tmp_path, monkeypatch):
+    import os
+    path = package(tmp_path / "o.xlsx", [("s", "xl/worksheets/s.xml", _rows(40))])
+    one = read_book(path)
+
+    def dies_while_writing(self, text, pieces, room, fd):
+        os.write(fd, (1000).to_bytes(8, "little") + b"\xe9\x00\x00")   # a header, then a few bytes
+    monkeypatch.setattr(reader._SheetReader, "_send_pieces", dies_while_writing)
+    monkeypatch.setattr(reader, "PARALLEL_CHARS", 0)
+    assert read_book(path) == one
+    assert reader._from_columns(b"\xe9\x00\x00", 100) is None

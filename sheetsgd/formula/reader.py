@@ -770,8 +770,11 @@ class _SheetReader:
                 for a, _ in pieces:
                     if got is None:
                         break
-                    head = inp.read(8) if got is not None else b""
-                    data = inp.read(int.from_bytes(head, "little")) if len(head) == 8 else b""
+                    head = inp.read(8)
+                    size = int.from_bytes(head, "little") if len(head) == 8 else 0
+                    data = inp.read(size) if size else b""
+                    if len(data) != size:
+                        data = b""                    # cut short: read the rest here
                     piece = _from_columns(data, room - got[0])
                     if piece is None:                 # the child stopped here: read the rest here
                         got = self._scan_rest(got, text, a, j, room)
@@ -996,7 +999,10 @@ def _from_columns(data, room):
     empty or over the cell limit (the parent's own read then says so)."""
     if not data:
         return None
-    got, consts, values, texts = marshal.loads(data)
+    try:
+        got, consts, values, texts = marshal.loads(data)
+    except (EOFError, ValueError, TypeError):        # cut short (a child killed while writing)
+        return None
     if got[0] > room or len(values) != len(texts):
         return None
     return got, consts, values, texts
