@@ -28,6 +28,7 @@ import io
 import marshal
 import os
 import posixpath
+import queue
 import re
 import signal
 import struct
@@ -792,7 +793,6 @@ class _SheetReader:
 
     def _send_pieces(self, text, pieces, room, fd):
         """The child's side of scan_in_two: a thread writes each piece while the next is read."""
-        import queue
         out = queue.Queue()
 
         def writer():
