@@ -413,6 +413,11 @@ def bias_blocks(s, g, ratings, w):
     """The bias model's inputs: the crosstab, the factor blocks, a movie-bias row and a user-bias column."""
     crosstab(s, g, ratings)
     factor_blocks(s, g, ratings, w)
+    bias_inputs(s, g, w)
+
+
+def bias_inputs(s, g, w):
+    """A movie-bias row above the movie factors and a user-bias column left of the user factors."""
     s.text((g.mb_row, g.id_col), "bias", "rowhead")
     s.header((g.pred_row0 - 1, g.ub_col), "bias")
     for j in range(g.nm):
@@ -538,6 +543,21 @@ def long_data(s, L, cols, users_col, movies_col):
         s.header((L.row0 - 1, c), name)
 
 
+def prediction_columns(s, L, k, u0, m0, pred_c, loss_c, rating_c, preds, ratings_long):
+    """The long sheets' last columns: pred = SUMPRODUCT of a rating's k user and k movie activations
+    (from columns u0 and m0), err^2 = (pred - rating)^2. Returns the squared errors."""
+    losses = (preds - ratings_long) ** 2
+    s.header((L.row0 - 1, pred_c), "pred")
+    s.header((L.row0 - 1, loss_c), "err^2")
+    for r in range(L.n):
+        row = L.row0 + r + 1
+        s.formula((L.row0 + r, pred_c), f"=SUMPRODUCT({col_name(u0)}{row}:{col_name(u0 + k - 1)}{row},"
+                  f"{col_name(m0)}{row}:{col_name(m0 + k - 1)}{row})", preds[r], PRED_FMT)
+        s.formula((L.row0 + r, loss_c), f"=({col_name(pred_c)}{row}-{col_name(rating_c)}{row})^2",
+                  losses[r], "0.000")
+    return losses
+
+
 def long_rmse(s, L, loss_col, losses):
     first, last = a1(L.row0, loss_col), a1(L.row0 + L.n - 1, loss_col)
     value = float(np.sqrt(np.mean(losses)))
@@ -590,15 +610,7 @@ def movielens_1hot_sheet(wb, ratings, w, dot):
                         act, WEIGHT_FMT)
         s.color_scale((L.row0, c0), (L.row0 + L.n - 1, c0 + k - 1))
     preds = cf.long_predictions(act_u, act_m)
-    losses = (preds - ratings_long) ** 2
-    s.header((L.row0 - 1, pred_c), "pred")
-    s.header((L.row0 - 1, loss_c), "err^2")
-    for r in range(L.n):
-        row = L.row0 + r + 1
-        s.formula((L.row0 + r, pred_c), f"=SUMPRODUCT({col_name(act_u0)}{row}:{col_name(act_u0 + k - 1)}{row},"
-                  f"{col_name(act_m0)}{row}:{col_name(act_m0 + k - 1)}{row})", preds[r], PRED_FMT)
-        s.formula((L.row0 + r, loss_c), f"=({col_name(pred_c)}{row}-{col_name(cols['rating'])}{row})^2",
-                  losses[r], "0.000")
+    losses = prediction_columns(s, L, k, act_u0, act_m0, pred_c, loss_c, cols["rating"], preds, ratings_long)
     value = long_rmse(s, L, loss_c, losses)
     left_notes(s, L, [
         "The weights above are dotprod's",
@@ -663,15 +675,7 @@ def movielens_emb_sheet(wb, ratings, w, dot):
                           emb[r, f], WEIGHT_FMT)
         s.color_scale((L.row0, c0), (L.row0 + L.n - 1, c0 + k - 1))
     preds = cf.long_predictions(emb_u, emb_m)
-    losses = (preds - ratings_long) ** 2
-    s.header((L.row0 - 1, pred_c), "pred")
-    s.header((L.row0 - 1, loss_c), "err^2")
-    for r in range(L.n):
-        row = L.row0 + r + 1
-        s.formula((L.row0 + r, pred_c), f"=SUMPRODUCT({col_name(ue0)}{row}:{col_name(ue0 + k - 1)}{row},"
-                  f"{col_name(me0)}{row}:{col_name(me0 + k - 1)}{row})", preds[r], PRED_FMT)
-        s.formula((L.row0 + r, loss_c), f"=({col_name(pred_c)}{row}-{col_name(cols['rating'])}{row})^2",
-                  losses[r], "0.000")
+    losses = prediction_columns(s, L, k, ue0, me0, pred_c, loss_c, cols["rating"], preds, ratings_long)
     value = long_rmse(s, L, loss_c, losses)
     left_notes(s, L, [
         "The weights above are dotprod's",

@@ -16,7 +16,7 @@ import numpy as np
 from ..models import collab as cf
 from ..models import collab_reg as reg
 from ..writer import a1, col_name, stored
-from .collab import (PRED_FMT, RATINGS_FMT, RMSE_FMT, SOLVER_OPTIONS, WEIGHT_FMT, Grid, bias_blocks, crosstab,
+from .collab import (PRED_FMT, RATINGS_FMT, RMSE_FMT, SOLVER_OPTIONS, Grid, bias_blocks, bias_inputs, crosstab,
                      factor_blocks, notes, widths)
 
 # Without --no-solve's search, the wd block shows this wd (and the random start, like every sheet).
@@ -145,14 +145,7 @@ def decay_block(s, L, b, sp, title, name, wd, w):
     s.input((b.top, b.col0), wd, "0.0000")
     s.define_name(name, f"{s.name}!{a1(b.top, b.col0, True, True)}")
     factor_blocks(s, b, sp.train, w)
-    s.text((b.mb_row, b.id_col), "bias", "rowhead")
-    s.header((b.pred_row0 - 1, b.ub_col), "bias")
-    for j in range(b.nm):
-        s.input((b.mb_row, b.col0 + j), w.movie_bias[j], WEIGHT_FMT)
-    for i in range(b.nu):
-        s.input((b.pred_row0 + i, b.ub_col), w.user_bias[i], WEIGHT_FMT)
-    s.color_scale((b.mb_row, b.col0), (b.mb_row, b.last_col))
-    s.color_scale((b.pred_row0, b.ub_col), (b.pred_row0 + b.nu - 1, b.ub_col))
+    bias_inputs(s, b, w)
 
     preds = cf.predict(w)
     ur0, ur1, ub = col_name(b.uf_col0), col_name(b.uf_col0 + b.k - 1), col_name(b.ub_col)
