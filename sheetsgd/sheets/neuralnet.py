@@ -499,6 +499,23 @@ STEP_NOTES = {
 }
 
 
+def forward_cells(A, kind, x, X, params, weights, tag=""):
+    """The forward pass as cells, beside its NumPy twin: z1 = MMULT(X, W1) + b1, a1 = MAX(0, z1),
+    z = MMULT(a1, W2) + b2 for the net, z = MMULT(X, W) + b for logistic regression. X is the
+    inputs' range and x their values; weights(name) is a parameter's range. Returns z."""
+    if kind == "net":
+        z1 = nn.mmult(x, params["W1"]) + params["b1"]
+        a1v = np.maximum(0.0, z1)
+        A.array(f"z1{tag}", f"=MMULT({X},{weights('W1')})+{weights('b1')}", z1)
+        A.each(f"a1{tag}", lambda i, j: f"=MAX(0,{A.cell(f'z1{tag}', i, j)})", a1v)
+        z = nn.mmult(a1v, params["W2"]) + params["b2"]
+        A.array(f"z{tag}", f"=MMULT({A.whole(f'a1{tag}')},{weights('W2')})+{weights('b2')}", z)
+    else:
+        z = nn.mmult(x, params["W"]) + params["b"]
+        A.array(f"z{tag}", f"=MMULT({X},{weights('W')})+{weights('b')}", z)
+    return z
+
+
 def step_sheet(wb, kind, digits_info, start, lr, wd, hidden=nn.HIDDEN):
     """One SGD step on the first mini-batch; returns the step's values (for the tests and summary)."""
     lay, pixels, labels, index = digits_info
@@ -648,16 +665,7 @@ def step_sheet(wb, kind, digits_info, start, lr, wd, hidden=nn.HIDDEN):
 
     # After the step: the same batch scored with the new weights
     newr = {k: new[k] for k in names}
-    if kind == "net":
-        z1n = nn.mmult(x, newr["W1"]) + newr["b1"]
-        a1n = np.maximum(0.0, z1n)
-        A.array("z1n", f"=MMULT({X},{prange('W1', 3)})+{prange('b1', 3)}", z1n)
-        A.each("a1n", lambda i, j: f"=MAX(0,{A.cell('z1n', i, j)})", a1n)
-        zn = nn.mmult(a1n, newr["W2"]) + newr["b2"]
-        A.array("zn", f"=MMULT({A.whole('a1n')},{prange('W2', 3)})+{prange('b2', 3)}", zn)
-    else:
-        zn = nn.mmult(x, newr["W"]) + newr["b"]
-        A.array("zn", f"=MMULT({X},{prange('W', 3)})+{prange('b', 3)}", zn)
+    zn = forward_cells(A, kind, x, X, newr, lambda k: prange(k, 3), tag="n")
     nlln = np.log(nn.total(np.exp(zn), axis=1)) - zn[np.arange(n), labels]
     A.each("nlln", lambda i, j: f"=LN(SUMPRODUCT(EXP({A.row('zn', i)})))-INDEX({A.row('zn', i)},{lab(i)}+1)", nlln)
 
@@ -777,16 +785,7 @@ def valid_sheet(wb, kind, lay, pixels, labels, training, hidden=nn.HIDDEN):
                   "0", "rowhead")
         s.formula((A.first + i, 1), f"=digits!{a1(lay.valid_row(i), 1)}", float(labels[i]), "0")
     X = f"{lay.pixels(lay.valid0, n)}/16"
-    if kind == "net":
-        z1 = nn.mmult(x, params["W1"]) + params["b1"]
-        a1v = np.maximum(0.0, z1)
-        A.array("z1", f"=MMULT({X},{prange('W1')})+{prange('b1')}", z1)
-        A.each("a1", lambda i, j: f"=MAX(0,{A.cell('z1', i, j)})", a1v)
-        z = nn.mmult(a1v, params["W2"]) + params["b2"]
-        A.array("z", f"=MMULT({A.whole('a1')},{prange('W2')})+{prange('b2')}", z)
-    else:
-        z = nn.mmult(x, params["W"]) + params["b"]
-        A.array("z", f"=MMULT({X},{prange('W')})+{prange('b')}", z)
+    z = forward_cells(A, kind, x, X, params, prange)
     pred = np.argmax(z, axis=1)
     ok = (pred == labels).astype(float)
     A.each("pred", lambda i, j: f"=MATCH(MAX({A.row('z', i)}),{A.row('z', i)},0)-1", pred, "0")
