@@ -36,6 +36,7 @@ import threading
 import zipfile
 import zlib
 from datetime import datetime
+from itertools import chain, repeat
 from operator import itemgetter
 
 from lxml import etree
@@ -573,6 +574,146 @@ def _decode_plain(data):
         return None
 
 
+# Rows written by a program repeat one shape: the same cells with the same styles, formulas
+# filled down (each relative reference on the row's own row), only the row number and the
+# cached values changing. A _RowTemplate is one row turned into a regular expression whose
+# holes are exactly those: the row number (matched once, then required by back-reference
+# wherever the row's own number stands) and each <v> and inline text. Each following row it
+# matches is one C-level match, and its cells are made column by column with map() and zip()
+# instead of a Python loop per cell. What the template makes is, by construction, the text
+# the file holds: the formula of a matched row is its literal pieces joined by that row's
+# number, which the match has just seen in those places. A row of any other shape is read
+# cell by cell as before; so are sheets below TEMPLATE_MIN_CHARS of <sheetData>.
+TEMPLATE_MIN_CHARS = 1 << 20
+_TEMPLATE_TYPES = (None, "n", "s", "str", "b", "e", "inlineStr")
+
+
+class _RowTemplate:
+    """One row's shape: its regular expression and, per cell, how to make its value and text."""
+
+    __slots__ = ("regex", "cells", "first_col", "last_col")
+
+    def __init__(self, regex, cells):
+        self.regex = regex
+        self.cells = cells                   # (col, t, v group, inline group, formula pieces or None)
+        self.first_col, self.last_col = cells[0][0], cells[-1][0]
+
+    @classmethod
+    def build(cls, text, pos, j):
+        """The template of the row starting at text[pos] (its <row r="N"> and cells, up to and
+        with its </row>), or None when that row is not one a template can stand for."""
+        sc = _PLAIN_SHEET_DATA.scanner(text, pos, j)
+        m = sc.match()
+        if m is None or m.group(8) is None or m.group(0).endswith("/>"):
+            return None
+        row = m.group(8)
+        out = [re.escape(text[pos:m.start(8)]), r"([0-9]{1,8})"]
+        at = m.end(8)
+        groups, cells, last_col = 1, [], 0
+
+        def literal(upto):
+            out.append(re.escape(text[at:upto]))
+
+        while True:
+            m = sc.match()
+            if m is None:
+                return None
+            letters, digits, t, fattrs, ftext, v, inline, _ = m.groups()
+            if letters is None:                    # </row> (a nested <row> is not plain)
+                if m.group(0).lstrip(" \t\r\n") != "</row>" or not cells:
+                    return None
+                literal(m.end())
+                return cls(re.compile("".join(out)), cells)
+            col = COL_NUMBER.get(letters)
+            if digits != row or col is None or col <= last_col or t not in _TEMPLATE_TYPES:
+                return None
+            last_col = col
+            literal(m.start(2))
+            out.append(r"(?:\1)")
+            at = m.end(2)
+            pieces = None
+            if fattrs is not None:                 # a formula: only plain ones, nothing escaped
+                if fattrs or not ftext or "&" in ftext or "\r" in ftext \
+                        or len(ftext) + 8 * ftext.count(row) > MAX_FORMULA_CHARS:
+                    return None
+                literal(m.start(5))
+                pieces, k = ["="], 0
+                for tok in _FORMULA_TOKENS.finditer(ftext):
+                    if tok.lastgroup == "rows" and row in (tok.group(14), tok.group(16)):
+                        return None                # a whole-row reference: not worth a template
+                    if tok.lastgroup != "cell" or tok.group(5) or tok.group(6) != row:
+                        continue                   # only relative references to the row's own row
+                    a, b = tok.span(6)
+                    out.append(re.escape(ftext[k:a]) + r"(?:\1)")
+                    pieces[-1] += ftext[k:a]
+                    pieces.append("")
+                    k = b
+                out.append(re.escape(ftext[k:]))
+                pieces[-1] += ftext[k:]
+                at = m.end(5)
+            vg = ig = None
+            if v is not None:
+                literal(m.start(6))
+                out.append(r"([^<]*)")
+                groups += 1
+                vg, at = groups, m.end(6)
+            if inline is not None:
+                literal(m.start(7))
+                out.append(r"([^<]*)")
+                groups += 1
+                ig, at = groups, m.end(7)
+            literal(m.end())
+            at = m.end()
+            cells.append((col, t, vg, ig, pieces))
+
+    def rows(self, text, pos, j):
+        """The groups of each row it matches from text[pos], one after another, and where they end."""
+        found = []
+        match = self.regex.scanner(text, pos, j).match
+        m = None
+        for m in iter(match, None):
+            found.append(m.groups())
+        return found, (pos if m is None else m.end())
+
+
+class _Templates:
+    """The row templates of one scan: the last few that matched, tried first; a new one built
+    when none fits. Templates that keep failing (rows that refer to the row above, say) turn
+    the scan back to the per-cell loop for good."""
+
+    KEEP, BUDGET = 4, 8
+
+    def __init__(self, reader, texts):
+        self.reader, self.texts = reader, texts
+        self.known, self.failures, self.successes = [], 0, 0
+        self.live = True
+
+    def take(self, text, pos, j):
+        """(end, figures) of the rows at text[pos] one template reads, all added; None: read the
+        next row cell by cell."""
+        for tpl in self.known:
+            found, end = tpl.rows(text, pos, j)
+            if found:
+                break
+        else:
+            tpl = _RowTemplate.build(text, pos, j)
+            found, end = tpl.rows(text, pos, j) if tpl is not None else ([], pos)
+            if len(found) < 2:
+                self.failures += 1
+                self.live = self.failures <= self.BUDGET + self.successes
+            else:
+                self.successes += 1
+                self.known.insert(0, tpl)
+                del self.known[self.KEEP:]
+            if not found:
+                return None
+        figures = self.reader.add_rows(tpl, found, self.texts)
+        if figures is None:                           # a value the per-cell loop must judge
+            self.live = False
+            return None
+        return end, figures
+
+
 class _SheetReader:
     """Reads one worksheet's <sheetData> into a Sheet."""
 
@@ -616,7 +757,10 @@ class _SheetReader:
     def value(self, t, v, inline, r, col):
         """A cell's cached value from its type t and the text of its <v> (None: no <v>)."""
         if t is None or t == "n":
-            return float(v) if v else None
+            try:
+                return float(v) if v else None
+            except ValueError:
+                self.fail_at(r, col, f"the number cell's value {v[:40]!r} is not a number")
         if t == "s":
             try:
                 return self.br.sst[int(v)]
@@ -666,78 +810,174 @@ class _SheetReader:
         and its text in texts, and stops (_NotSimple) at any formula that is not plain."""
         consts, cells = self.consts, self.others
         n = 0
-        m = None
         first = None
         last_digits, r, last_col, ordered = None, 0, MAX_COL, True
         top, max_col = 0, 0                           # bounds of the cells kept
         col_number = COL_NUMBER.get
-        # scanner().match anchors each match where the last one ended: the matches tile
-        # <sheetData> from its start, and stop at the first thing not in the plain shape.
-        for m in iter(_PLAIN_SHEET_DATA.scanner(text, i, j).match, None):
-            letters, digits, t, fattrs, ftext, v, inline, row_r = m.groups()
-            if letters is None:
-                if row_r is not None and not 1 <= int(row_r) <= MAX_ROW:
-                    return None                       # the lxml path names the error
-                continue
-            col = col_number(letters)
-            if col is None:
-                return None
-            if digits != last_digits:                 # the cells of a row share its number
-                last_r = r
-                r = int(digits)
-                if not 1 <= r <= MAX_ROW:
+        shapes = _Templates(self, texts) if j - i >= TEMPLATE_MIN_CHARS else None
+        pos = i
+        while True:
+            if shapes is not None and shapes.live:    # rows of a known shape, many at a time
+                got = shapes.take(text, pos, j)
+                if got is not None:
+                    pos, (k, in_order, start, last, kept_to, kept_col) = got
+                    n += k
+                    if n > room:
+                        self.br.count_cells(n, self.sheet.name, last[0])
+                    ordered = ordered and in_order and start[0] > r
+                    first = first or start
+                    (r, last_col), last_digits = last, None
+                    top = kept_to or top
+                    max_col = max(max_col, kept_col)
+            m = None
+            # scanner().match anchors each match where the last one ended: the matches tile
+            # <sheetData> from pos, and stop at the first thing not in the plain shape.
+            for m in iter(_PLAIN_SHEET_DATA.scanner(text, pos, j).match, None):
+                letters, digits, t, fattrs, ftext, v, inline, row_r = m.groups()
+                if letters is None:
+                    if row_r is not None:
+                        if not 1 <= int(row_r) <= MAX_ROW:
+                            return None               # the lxml path names the error
+                    elif shapes is not None and shapes.live:
+                        break                         # </row>: a template may read the next rows
+                    continue
+                col = col_number(letters)
+                if col is None:
                     return None
-                last_digits = digits
-                ordered = ordered and r > last_r
-                if first is None:
-                    first = (r, col)
-            elif col <= last_col:
-                ordered = False
-            last_col = col
-            n += 1
-            if n > room:
-                self.br.count_cells(n, self.sheet.name, r)
-            if t is None:                             # a number, the common case, inlined
-                value = float(v) if v else None
-            elif t == "inlineStr" and v is None and inline is not None:   # text, as XlsxWriter writes it
-                value = _unescape(_xml_text(inline)) if "&" in inline or "\r" in inline or "_x" in inline \
-                    else inline
+                if digits != last_digits:             # the cells of a row share its number
+                    last_r = r
+                    r = int(digits)
+                    if not 1 <= r <= MAX_ROW:
+                        return None
+                    last_digits = digits
+                    ordered = ordered and r > last_r
+                    if first is None:
+                        first = (r, col)
+                elif col <= last_col:
+                    ordered = False
+                last_col = col
+                n += 1
+                if n > room:
+                    self.br.count_cells(n, self.sheet.name, r)
+                if t is None:                         # a number, the common case, inlined
+                    try:
+                        value = float(v) if v else None
+                    except ValueError:
+                        self.fail_at(r, col, f"the number cell's value {v[:40]!r} is not a number")
+                elif t == "inlineStr" and v is None and inline is not None:   # text, as XlsxWriter writes it
+                    value = _unescape(_xml_text(inline)) if "&" in inline or "\r" in inline or "_x" in inline \
+                        else inline
+                else:
+                    if v is not None and t != "n" and "&" in v:
+                        v = _xml_text(v)
+                    if inline is not None:
+                        inline = _unescape(_xml_text(inline))
+                    value = self.value(t, v, inline, r, col)
+                if fattrs is None:
+                    if value is not None:
+                        consts[(r, col)] = value
+                        top = r
+                        if col > max_col:
+                            max_col = col
+                    continue
+                top = r
+                if col > max_col:
+                    max_col = col
+                if ftext is not None and ("&" in ftext or "\r" in ftext):
+                    ftext = _xml_text(ftext)
+                if not fattrs and ftext and len(ftext) <= MAX_FORMULA_CHARS:
+                    if texts is None:
+                        cells[(r, col)] = Cell(value, "=" + ftext)   # a plain formula, the common case
+                    else:                             # scan_in_two's child: columns, no Cells
+                        cells[(r, col)] = value
+                        texts.append("=" + ftext)
+                    continue
+                if texts is not None:
+                    raise _NotSimple
+                cells[(r, col)] = cell = Cell(value)
+                if fattrs:
+                    a = dict(_F_ATTR.findall(fattrs))
+                    self.formula(cell, a.get("t"), ftext, a.get("ref"), a.get("si"), r, col)
+                else:
+                    self.formula(cell, None, ftext, None, None, r, col)
+            else:                                     # no more matches: the end, or not plain
+                if m is not None:
+                    pos = m.end()
+                break
+            pos = m.end()
+        if text[pos:j].strip(" \t\r\n"):
+            return None
+        return n, ordered, first, (r, last_col), top, max_col
+
+    def add_rows(self, tpl, found, texts):
+        """Add the cells of the rows a template matched (found: each row's groups), column by
+        column with C-level map/zip, in the order scan() adds them (row by row). Returns scan()'s
+        figures for these rows, or None, with nothing added, when a value needs the per-cell
+        loop's judgement (an empty or unreadable number, an error to report at its cell)."""
+        cols = list(zip(*found))
+        digits = cols[0]
+        rows = list(map(int, digits))
+        if min(rows) < 1 or max(rows) > MAX_ROW:
+            return None
+        const_keys, const_vals, f_keys, f_vals, f_texts = [], [], [], [], []
+        for col, t, vg, ig, pieces in tpl.cells:
+            if vg is None and ig is None and t in (None, "n"):
+                if pieces is None:
+                    continue                          # a blank (styled) cell: nothing kept
+                vals = [None] * len(rows)
             else:
+                vals = self._template_values(t, cols[vg - 1] if vg else None,
+                                             cols[ig - 1] if ig else None, rows, col)
+                if vals is None:
+                    return None
+            keys = zip(rows, repeat(col))
+            if pieces is None:
+                if None in vals:
+                    return None
+                const_keys.append(keys)
+                const_vals.append(vals)
+                continue
+            f_keys.append(keys)
+            f_vals.append(vals)
+            f_texts.append(map(str.join, digits, repeat(pieces)) if len(pieces) > 1
+                           else repeat(pieces[0], len(rows)))
+        # row by row, as scan() adds them: zip(*columns) gives each row's cells in column order
+        self.consts.update(zip(chain.from_iterable(zip(*const_keys)),
+                               chain.from_iterable(zip(*const_vals))))
+        keys, vals = chain.from_iterable(zip(*f_keys)), chain.from_iterable(zip(*f_vals))
+        texts_in_order = chain.from_iterable(zip(*f_texts))
+        if texts is None:
+            self.others.update(zip(keys, map(Cell, vals, texts_in_order)))
+        else:                                         # scan_in_two's child: values here, texts apart
+            self.others.update(zip(keys, vals))
+            texts.extend(texts_in_order)
+        kept = bool(const_keys or f_keys)
+        max_col = max([k for k, t, vg, ig, p in tpl.cells if p is not None or vg or ig] or [0])
+        ordered = all(map(int.__lt__, rows, rows[1:]))
+        return (len(rows) * len(tpl.cells), ordered, (rows[0], tpl.first_col),
+                (rows[-1], tpl.last_col), rows[-1] if kept else 0, max_col)
+
+    def _template_values(self, t, vs, inlines, rows, col):
+        """The cached values of one template column, exactly as scan() makes each; None when
+        one is not a plain value (scan() then reads these rows and reports it)."""
+        try:
+            if t is None and inlines is None:
+                return None if "" in vs else list(map(float, vs))
+            if t == "inlineStr" and vs is None and inlines is not None:
+                return [_unescape(_xml_text(x)) if "&" in x or "\r" in x or "_x" in x else x
+                        for x in inlines]
+            out = []
+            for k, r in enumerate(rows):
+                v = None if vs is None else vs[k]
+                inline = None if inlines is None else inlines[k]
                 if v is not None and t != "n" and "&" in v:
                     v = _xml_text(v)
                 if inline is not None:
                     inline = _unescape(_xml_text(inline))
-                value = self.value(t, v, inline, r, col)
-            if fattrs is None:
-                if value is not None:
-                    consts[(r, col)] = value
-                    top = r
-                    if col > max_col:
-                        max_col = col
-                continue
-            top = r
-            if col > max_col:
-                max_col = col
-            if ftext is not None and ("&" in ftext or "\r" in ftext):
-                ftext = _xml_text(ftext)
-            if not fattrs and ftext and len(ftext) <= MAX_FORMULA_CHARS:
-                if texts is None:
-                    cells[(r, col)] = Cell(value, "=" + ftext)   # a plain formula, the common case
-                else:                                 # scan_in_two's child: columns, no Cells
-                    cells[(r, col)] = value
-                    texts.append("=" + ftext)
-                continue
-            if texts is not None:
-                raise _NotSimple
-            cells[(r, col)] = cell = Cell(value)
-            if fattrs:
-                a = dict(_F_ATTR.findall(fattrs))
-                self.formula(cell, a.get("t"), ftext, a.get("ref"), a.get("si"), r, col)
-            else:
-                self.formula(cell, None, ftext, None, None, r, col)
-        if text[i if m is None else m.end():j].strip(" \t\r\n"):
+                out.append(self.value(t, v, inline, r, col))
+            return out
+        except (ValueError, _Fail, _NotPlain):
             return None
-        return n, ordered, first, (r, last_col), top, max_col
 
     def scan_in_two(self, text, i, cuts, j, room):
         """scan() of text[i:j] in two processes (the machine's second core; LibreOffice uses both
@@ -780,9 +1020,9 @@ class _SheetReader:
                     if piece is None:                 # the child stopped here: read the rest here
                         got = self._scan_rest(got, text, a, j, room)
                         break
-                    piece_got, consts, values, texts = piece
-                    self.consts.update(consts)
-                    self.others.update(zip(values, map(Cell, values.values(), texts)))
+                    piece_got, const_keys, consts, keys, values, texts = piece
+                    self.consts.update(zip(const_keys, consts))
+                    self.others.update(zip(keys, map(Cell, values, texts)))
                     got = _joined(got, piece_got)
         finally:
             if rfd is not None:
@@ -984,28 +1224,32 @@ class _NotSimple(Exception):
 
 def _columns(reader, got, texts):
     """The child's cells as marshal bytes: b"" when its rows were not all plain (see scan_in_two).
-    Ordered rows (no cell twice) keep the formula values and texts aligned."""
+    Ordered rows (no cell twice) keep the formula values and texts aligned. Keys and values go
+    as lists, so the parent inserts each key once (no dict of them made on the way)."""
     if got is None or not got[1] or reader.masters or reader.followers or reader.arrays:
         return b""
     consts, values = reader.consts, reader.others
     if not (set(map(type, consts.values())) <= _PLAIN_VALUE_TYPES
             and set(map(type, values.values())) <= _PLAIN_VALUE_TYPES | {type(None)}):
         return b""
-    return marshal.dumps((got, consts, values, texts))
+    return marshal.dumps((got, list(consts), list(consts.values()), list(values),
+                          list(values.values()), texts))
 
 
 def _from_columns(data, room):
-    """_columns's bytes back: (figures, constants, {key: formula value}, formula texts); None if
-    empty or over the cell limit (the parent's own read then says so)."""
+    """_columns's bytes back: (figures, constant keys, constants, formula keys, formula values,
+    formula texts); None if empty, cut short or over the cell limit (the parent's own read
+    then says so)."""
     if not data:
         return None
     try:
-        got, consts, values, texts = marshal.loads(data)
+        got, const_keys, consts, keys, values, texts = marshal.loads(data)
     except (EOFError, ValueError, TypeError):        # cut short (a child killed while writing)
         return None
-    if got[0] > room or len(values) != len(texts):
+    if got[0] > room or len(values) != len(texts) or len(keys) != len(values) \
+            or len(const_keys) != len(consts):
         return None
-    return got, consts, values, texts
+    return got, const_keys, consts, keys, values, texts
 
 
 def _check_frame(text, part):

@@ -1,0 +1,143 @@
+"""Row templates (reader._RowTemplate): rows of one shape read many at a time must give exactly
+the Book the per-cell loop gives: the same cells, values, formula texts, dict order, bounds, and
+the same one-line error for a bad file. Each case is read with templates on every sheet
+(TEMPLATE_MIN_CHARS = 0) and with them off, in one process and in two."""
+import glob
+import os
+from pathlib import Path
+
+import pytest
+
+from sheetsgd.errors import SheetsgdError
+from sheetsgd.formula import reader
+from sheetsgd.formula.reader import read_book
+
+from test_reader import package
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("SHEETSGD_SHARED", ROOT.parent / "shared"))
+
+
+def row(r, cells):
+    return f'<row r="{r}">{cells.format(r=r, p=r - 1)}</row>'
+
+
+def rows(cells, n=30, start=1):
+    return "".join(row(r, cells) for r in range(start, start + n))
+
+
+PLAIN = ('<c r="A{r}" s="4"><v>{r}</v></c><c r="B{r}" t="inlineStr"><is><t>x{r}</t></is></c>'
+         '<c r="C{r}" s="2"><f>SUMPRODUCT(INDEX(t!$C$2:$AP$944,A{r},0),B{r})+$B$2</f><v>0.5</v></c>'
+         '<c r="D{r}" s="3"/><c r="E{r}"><f>(C{r}-A{r})^2</f><v>1e-3</v></c>')
+
+CASES = {
+    "plain": rows(PLAIN, 120),
+    "rows 9 to 11 and 99 to 101 (more digits)": rows(PLAIN, 5, 7) + rows(PLAIN, 5, 98),
+    "a reference to the row above": rows('<c r="A{r}"><v>1</v></c><c r="B{r}"><f>A{r}+B{p}</f><v>2</v></c>', 40, 2),
+    "absolute and mixed rows equal to the row": rows('<c r="A{r}"><f>$A$5+A$5+$A5</f><v>1</v></c>', 3, 5)
+                                               + rows('<c r="A{r}"><f>$A$5+A$5+$A5</f><v>1</v></c>', 3, 8),
+    "a string literal holding a reference": rows('<c r="A{r}"><f>"A{r}"&amp;A{r}</f><v>1</v></c>', 20)
+                                            + rows('<c r="A{r}"><f>LEN("A{r}")+A{r}</f><v>1</v></c>', 20, 21),
+    "whole-row references": rows('<c r="A{r}"><f>SUM({r}:{r})</f><v>1</v></c>', 20),
+    "shapes that alternate": "".join(row(r, '<c r="A{r}"><v>1</v></c>' if r % 2 else
+                                        '<c r="A{r}" t="inlineStr"><is><t>a</t></is></c><c r="C{r}"><v>3</v></c>')
+                                     for r in range(1, 60)),
+    "shared strings, booleans, errors, str": rows('<c r="A{r}" t="s"><v>1</v></c><c r="B{r}" t="b"><v>1</v></c>'
+                                                  '<c r="C{r}" t="e"><v>#N/A</v></c>'
+                                                  '<c r="D{r}" t="str"><f>"a"&amp;"b"</f><v>a&amp;b</v></c>'
+                                                  '<c r="E{r}" t="n"><v>2.5</v></c>', 25),
+    "escaped inline text and _xHHHH_": rows('<c r="A{r}" t="inlineStr"><is><t>a&amp;b_x000D_{r}</t></is></c>', 25),
+    "an empty value in one row": rows(PLAIN, 10) + row(11, '<c r="A{r}"><v></v></c>') + rows(PLAIN, 10, 12),
+    "an empty value in a column": rows('<c r="A{r}"><v>1</v></c>', 5) + rows('<c r="A{r}"><v></v></c>', 5, 6),
+    "no value element": rows('<c r="A{r}"><f>1+1</f></c><c r="B{r}"><v/></c>', 25),
+    "rows out of order": rows(PLAIN, 20, 30) + rows(PLAIN, 20),
+    "a row written twice": rows(PLAIN, 20) + rows(PLAIN, 20, 20),
+    "cells out of column order": rows('<c r="B{r}"><v>1</v></c><c r="A{r}"><v>2</v></c>', 20),
+    "a cell on another row": rows('<c r="A{r}"><v>1</v></c><c r="B{p}"><v>2</v></c>', 20, 2),
+    "shared and array formulas": row(1, '<c r="A1"><f t="shared" ref="A1:A30" si="0">B1+1</f><v>1</v></c>')
+                                 + rows('<c r="A{r}"><f t="shared" si="0"/><v>1</v></c>', 29, 2)
+                                 + rows('<c r="B{r}"><f t="array" ref="B{r}">C{r}*2</f><v>1</v></c>', 20, 31),
+    "empty and self-closed rows": rows("", 10) + "".join(f'<row r="{r}"/>' for r in range(11, 20)) + rows(PLAIN, 10, 20),
+    "rows without r": "".join(f'<row><c r="A{r}"><v>1</v></c></row>' for r in range(1, 30)),
+    "whitespace between cells": rows('\n  <c r="A{r}"><v>1</v></c>\n  <c r="B{r}"><f>A{r}</f><v>1</v></c>\n', 30),
+    "a formula with &lt;": rows('<c r="A{r}"><f>IF(B{r}&lt;0,1,2)</f><v>2</v></c>', 25),
+    "a long formula": rows('<c r="A{r}"><f>' + "+".join(["B{r}"] * 1300) + '</f><v>1</v></c>', 12),
+}
+
+BAD = {
+    "a number that is not one": rows(PLAIN, 10) + rows('<c r="A{r}"><v>abc</v></c>', 10, 11),
+    "a number that is not one, in a column": rows('<c r="A{r}"><v>1</v></c>', 5) + rows('<c r="A{r}"><v>x</v></c>', 5, 6),
+    "a missing shared string": rows('<c r="A{r}" t="s"><v>7</v></c>', 20),
+    "a row past the grid": rows(PLAIN, 5, 1048574),
+    "a formula over the limit": rows('<c r="A{r}"><f>' + "+".join(["B{r}"] * 2500) + '</f><v>1</v></c>', 12),
+}
+
+
+def read(path, monkeypatch, templates, two_processes=False):
+    monkeypatch.setattr(reader, "TEMPLATE_MIN_CHARS", 0 if templates else 1 << 62)
+    monkeypatch.setattr(reader, "PARALLEL_CHARS", 0 if two_processes else 1 << 62)
+    try:
+        return read_book(path)
+    except SheetsgdError as e:
+        return str(e)
+
+
+def same(a, b):
+    assert a == b
+    if isinstance(a, str):
+        return
+    for sa, sb in zip(a.sheets.values(), b.sheets.values()):
+        assert (sa.max_row, sa.max_col) == (sb.max_row, sb.max_col)
+        if sa.split() is not None:                    # dict order too: the engine reads in that order
+            assert list(sa.split()[0]) == list(sb.split()[0])
+            assert list(sa.split()[1]) == list(sb.split()[1])
+            assert [c.formula for c in sa.split()[1].values()] == [c.formula for c in sb.split()[1].values()]
+
+
+@pytest.mark.parametrize("case", sorted(CASES) + sorted(BAD))
+def test_templates_read_what_the_cell_loop_reads(tmp_path, monkeypatch, case):
+    data = CASES.get(case) or BAD[case]
+    path = package(tmp_path / "t.xlsx", [("s", "xl/worksheets/s.xml", data), ("t", "xl/worksheets/t.xml", rows(PLAIN, 3))],
+                   sst="<si><t>a</t></si><si><t>b</t></si>")
+    loop = read(path, monkeypatch, templates=False)
+    if case in BAD:
+        assert isinstance(loop, str), "the bad file was read"
+    else:
+        assert not isinstance(loop, str), loop
+    same(read(path, monkeypatch, templates=True), loop)
+    same(read(path, monkeypatch, templates=True, two_processes=True), loop)
+
+
+def test_templates_read_many_rows_at_a_time(tmp_path, monkeypatch):
+    """The plain case really goes through templates: one template, built once, reads the rows."""
+    path = package(tmp_path / "t.xlsx", [("s", "xl/worksheets/s.xml", rows(PLAIN, 500))])
+    built, added = [], []
+    build, add = reader._RowTemplate.build, reader._SheetReader.add_rows
+    monkeypatch.setattr(reader._RowTemplate, "build", classmethod(lambda cls, *a: built.append(1) or build(*a)))
+    monkeypatch.setattr(reader._SheetReader, "add_rows", lambda self, tpl, found, texts: added.append(len(found))
+                        or add(self, tpl, found, texts))
+    book = read(path, monkeypatch, templates=True)
+    assert len(built) == 1 and added == [500]
+    assert book.sheets["s"].split()[1][(500, 5)].formula == "=(C500-A500)^2"
+
+
+def test_templates_give_up_on_rows_that_never_repeat(tmp_path, monkeypatch):
+    """Rows referring to the row above fit no template: after a few tries the loop reads the rest."""
+    path = package(tmp_path / "t.xlsx", [("s", "xl/worksheets/s.xml",
+                                          rows('<c r="A{r}"><f>A{p}+1</f><v>1</v></c>', 400, 2))])
+    built = []
+    build = reader._RowTemplate.build
+    monkeypatch.setattr(reader._RowTemplate, "build", classmethod(lambda cls, *a: built.append(1) or build(*a)))
+    read(path, monkeypatch, templates=True)
+    assert len(built) == reader._Templates.BUDGET + 1
+
+
+def workbooks():
+    found = sorted(glob.glob(str(ROOT / "workbooks" / "*.xlsx")))
+    found += sorted(glob.glob(str(SHARED / "reference" / "*.xls[xm]")))
+    return found
+
+
+@pytest.mark.parametrize("path", workbooks(), ids=os.path.basename)
+def test_templates_on_real_workbooks(path, monkeypatch):
+    same(read(path, monkeypatch, templates=True), read(path, monkeypatch, templates=False))
