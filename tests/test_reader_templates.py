@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from sheetsgd.errors import SheetsgdError
-from sheetsgd.formula import reader
+from sheetsgd.formula import evaluate_book, reader
 from sheetsgd.formula.reader import read_book
 
 from test_reader import package
@@ -82,10 +82,22 @@ def read(path, monkeypatch, templates, two_processes=False):
         return str(e)
 
 
+def runs_mirror_constants(book):
+    """Every value of a Sheet.const_runs() run is the constant at its cell."""
+    for sheet in book.sheets.values():
+        consts = sheet.split()[0] if sheet.split() is not None else {}
+        for col, runs in sheet.const_runs().items():
+            for r0, r1, vals in runs:
+                assert len(vals) == r1 - r0 + 1
+                assert [consts.get((r, col), "missing") for r in range(r0, r1 + 1)] == vals
+
+
 def same(a, b):
     assert a == b
     if isinstance(a, str):
         return
+    runs_mirror_constants(a)
+    runs_mirror_constants(b)
     for sa, sb in zip(a.sheets.values(), b.sheets.values()):
         assert (sa.max_row, sa.max_col) == (sb.max_row, sb.max_col)
         if sa.split() is not None:                    # dict order too: the engine reads in that order
@@ -140,4 +152,18 @@ def workbooks():
 
 @pytest.mark.parametrize("path", workbooks(), ids=os.path.basename)
 def test_templates_on_real_workbooks(path, monkeypatch):
-    same(read(path, monkeypatch, templates=True), read(path, monkeypatch, templates=False))
+    """Same Book, and the engine, reading constants from the runs, computes the same values."""
+    fast, slow = read(path, monkeypatch, templates=True), read(path, monkeypatch, templates=False)
+    same(fast, slow)
+    assert any(s.const_runs() for s in fast.sheets.values()) or "reference" in path
+    assert evaluate_book(fast).values == evaluate_book(slow).values
+
+
+def test_runs_of_constants_join_across_templates_and_processes(tmp_path, monkeypatch):
+    """Adjacent template regions (two shapes) and the child's pieces join into one run per column."""
+    data = rows(PLAIN, 300) + rows('<c r="A{r}" s="4"><v>{r}</v></c><c r="D{r}"><v>7</v></c>', 300, 301)
+    path = package(tmp_path / "t.xlsx", [("s", "xl/worksheets/s.xml", data)])
+    for two in (False, True):
+        book = read(path, monkeypatch, templates=True, two_processes=two)
+        runs_mirror_constants(book)
+        assert [(r0, r1) for r0, r1, _ in book.sheets["s"].const_runs()[1]] == [(1, 600)]

@@ -30,6 +30,7 @@ class Sheet:
         self.name = name
         self._cells = {} if cells is None else cells
         self._split = None            # (constants {(row, col): value}, other cells {(row, col): Cell})
+        self._runs = {}               # some constants as columns too (set_split)
         self.names = {} if names is None else names
         self.max_row = max_row
         self.max_col = max_col
@@ -51,10 +52,18 @@ class Sheet:
     def cells(self, cells):
         self._cells, self._split = cells, None
 
-    def set_split(self, consts, others):
+    def set_split(self, consts, others, runs=None):
         """The reader's form: constant values, and every other cell (formulas, array members) as
-        a Cell; a key in both is the Cell's."""
+        a Cell; a key in both is the Cell's. runs: {col: [[first row, last row, values]]}, some
+        of the constants again as columns (every row of each run is in consts with that value),
+        for readers of whole columns."""
         self._cells, self._split = None, (consts, others)
+        self._runs = runs or {}
+
+    def const_runs(self):
+        """{col: [[first row, last row, [values]]]} sorted by row, while the sheet is in the
+        reader's form: runs of constants that are also in split()[0]. Read-only."""
+        return self._runs if self._split is not None else {}
 
     def split(self):
         """(constants {(row, col): value}, other cells {(row, col): Cell}) while the sheet is in

@@ -330,6 +330,7 @@ class Engine:
         self.blocks_vectorized = self.cells_vectorized = 0
         self.fcells = {}         # sheet -> {col: cells aligned with fcols (None for array members)}
         self.array_rows = {}     # (sheet, col) -> sorted rows of array masters
+        self.runs = {}           # sheet -> the reader's constants as columns (Sheet.const_runs)
         for name, sheet in book.sheets.items():
             split = sheet.split()
             if split is None:
@@ -338,6 +339,7 @@ class Engine:
             else:                     # as read: the constants are the store's start, as they are
                 store = self.store[name] = split[0] if own_constants else dict(split[0])
                 items = split[1].items()
+                self.runs[name] = sheet.const_runs()
             cols = {}
             max_r, max_c = sheet.max_row, sheet.max_col
             for (r, c), cell in items:
@@ -978,6 +980,9 @@ class Engine:
         get = self.store[sheet].get
         got = self.blocks.get((sheet, c))
         if got is None:
+            for r0, r1, vals in self.runs.get(sheet, {}).get(c, ()):   # the reader's column of constants
+                if r0 <= ra and rb <= r1:
+                    return vals[ra - r0:rb - r0 + 1]
             return list(map(get, zip(range(ra, rb + 1), repeat(c))))
         vals, at = [], ra             # rows before `at` are in vals
         starts, spans = got

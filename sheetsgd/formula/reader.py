@@ -585,6 +585,7 @@ def _decode_plain(data):
 # number, which the match has just seen in those places. A row of any other shape is read
 # cell by cell as before; so are sheets below TEMPLATE_MIN_CHARS of <sheetData>.
 TEMPLATE_MIN_CHARS = 1 << 20
+_ROW_START = re.compile(r"[ \t\r\n]*<row[ />]")
 _TEMPLATE_TYPES = (None, "n", "s", "str", "b", "e", "inlineStr")
 
 
@@ -696,6 +697,8 @@ class _Templates:
             if found:
                 break
         else:
+            if not _ROW_START.match(text, pos, j):   # the end of <sheetData>, or not plain
+                return None
             tpl = _RowTemplate.build(text, pos, j)
             found, end = tpl.rows(text, pos, j) if tpl is not None else ([], pos)
             if len(found) < 2:
@@ -729,6 +732,7 @@ class _SheetReader:
         self.masters = {}      # si -> (row, col, SharedFormula)
         self.followers = []    # (row, col, si) seen before their master
         self.arrays = []       # (row, col, ref)
+        self.runs = {}         # col -> [[first row, last row, values]]: template rows' constants as columns
 
     def fail_at(self, row, col, problem):
         where = f"{self.sheet.name}!{COL_LETTERS[col]}{row}" if 0 < col <= MAX_COL else self.sheet.name
@@ -817,18 +821,19 @@ class _SheetReader:
         shapes = _Templates(self, texts) if j - i >= TEMPLATE_MIN_CHARS else None
         pos = i
         while True:
-            if shapes is not None and shapes.live:    # rows of a known shape, many at a time
+            while shapes is not None and shapes.live:   # rows of a known shape, many at a time
                 got = shapes.take(text, pos, j)
-                if got is not None:
-                    pos, (k, in_order, start, last, kept_to, kept_col) = got
-                    n += k
-                    if n > room:
-                        self.br.count_cells(n, self.sheet.name, last[0])
-                    ordered = ordered and in_order and start[0] > r
-                    first = first or start
-                    (r, last_col), last_digits = last, None
-                    top = kept_to or top
-                    max_col = max(max_col, kept_col)
+                if got is None:
+                    break
+                pos, (k, in_order, start, last, kept_to, kept_col) = got
+                n += k
+                if n > room:
+                    self.br.count_cells(n, self.sheet.name, last[0])
+                ordered = ordered and in_order and start[0] > r
+                first = first or start
+                (r, last_col), last_digits = last, None
+                top = kept_to or top
+                max_col = max(max_col, kept_col)
             m = None
             # scanner().match anchors each match where the last one ended: the matches tile
             # <sheetData> from pos, and stop at the first thing not in the plain shape.
@@ -919,7 +924,7 @@ class _SheetReader:
         rows = list(map(int, digits))
         if min(rows) < 1 or max(rows) > MAX_ROW:
             return None
-        const_keys, const_vals, f_keys, f_vals, f_texts = [], [], [], [], []
+        const_keys, const_vals, const_cols, f_keys, f_vals, f_texts = [], [], [], [], [], []
         for col, t, vg, ig, pieces in tpl.cells:
             if vg is None and ig is None and t in (None, "n"):
                 if pieces is None:
@@ -936,11 +941,15 @@ class _SheetReader:
                     return None
                 const_keys.append(keys)
                 const_vals.append(vals)
+                const_cols.append(col)
                 continue
             f_keys.append(keys)
             f_vals.append(vals)
             f_texts.append(map(str.join, digits, repeat(pieces)) if len(pieces) > 1
                            else repeat(pieces[0], len(rows)))
+        if rows[-1] - rows[0] + 1 == len(rows) and ordered_rows(rows):
+            for col, vals in zip(const_cols, const_vals):
+                self.add_run(col, rows[0], rows[-1], vals)
         # row by row, as scan() adds them: zip(*columns) gives each row's cells in column order
         self.consts.update(zip(chain.from_iterable(zip(*const_keys)),
                                chain.from_iterable(zip(*const_vals))))
@@ -953,9 +962,18 @@ class _SheetReader:
             texts.extend(texts_in_order)
         kept = bool(const_keys or f_keys)
         max_col = max([k for k, t, vg, ig, p in tpl.cells if p is not None or vg or ig] or [0])
-        ordered = all(map(int.__lt__, rows, rows[1:]))
+        ordered = ordered_rows(rows)
         return (len(rows) * len(tpl.cells), ordered, (rows[0], tpl.first_col),
                 (rows[-1], tpl.last_col), rows[-1] if kept else 0, max_col)
+
+    def add_run(self, col, r0, r1, vals):
+        """Keep rows r0..r1 of column col as one list too, joined to the run above it if adjacent."""
+        runs = self.runs.setdefault(col, [])
+        if runs and runs[-1][1] + 1 == r0:
+            runs[-1][1] = r1
+            runs[-1][2].extend(vals)
+        else:
+            runs.append([r0, r1, list(vals)])
 
     def _template_values(self, t, vs, inlines, rows, col):
         """The cached values of one template column, exactly as scan() makes each; None when
@@ -1020,8 +1038,11 @@ class _SheetReader:
                     if piece is None:                 # the child stopped here: read the rest here
                         got = self._scan_rest(got, text, a, j, room)
                         break
-                    piece_got, const_keys, consts, keys, values, texts = piece
+                    piece_got, const_keys, consts, keys, values, texts, runs = piece
                     self.consts.update(zip(const_keys, consts))
+                    for col, col_runs in runs.items():
+                        for r0, r1, vals in col_runs:
+                            self.add_run(col, r0, r1, vals)
                     self.others.update(zip(keys, map(Cell, values, texts)))
                     got = _joined(got, piece_got)
         finally:
@@ -1176,7 +1197,9 @@ class _SheetReader:
             self.sheet.max_row = max(max(consts, default=(0, 0))[0], max(cells, default=(0, 0))[0])
             self.sheet.max_col = max(max(map(itemgetter(1), consts), default=0),
                                      max(map(itemgetter(1), cells), default=0))
-        self.sheet.set_split(consts, cells)
+        # the runs mirror consts only when no cell came twice and no array range took a constant
+        runs = self.runs if self.bounds is not None and not self.arrays else None
+        self.sheet.set_split(consts, cells, runs)
 
 
 # Above this many characters of <sheetData>, its second half is read by a child process.
@@ -1206,6 +1229,11 @@ def _split_points(text, i, j):
     return cuts or None
 
 
+def ordered_rows(rows):
+    """Each row number above the one before."""
+    return all(map(int.__lt__, rows, rows[1:]))
+
+
 def _joined(head, tail):
     """scan()'s figures for two runs of rows, one after the other."""
     n1, ordered1, first1, last1, top1, col1 = head
@@ -1233,7 +1261,7 @@ def _columns(reader, got, texts):
             and set(map(type, values.values())) <= _PLAIN_VALUE_TYPES | {type(None)}):
         return b""
     return marshal.dumps((got, list(consts), list(consts.values()), list(values),
-                          list(values.values()), texts))
+                          list(values.values()), texts, reader.runs))
 
 
 def _from_columns(data, room):
@@ -1243,13 +1271,13 @@ def _from_columns(data, room):
     if not data:
         return None
     try:
-        got, const_keys, consts, keys, values, texts = marshal.loads(data)
+        got, const_keys, consts, keys, values, texts, runs = marshal.loads(data)
     except (EOFError, ValueError, TypeError):        # cut short (a child killed while writing)
         return None
     if got[0] > room or len(values) != len(texts) or len(keys) != len(values) \
             or len(const_keys) != len(consts):
         return None
-    return got, const_keys, consts, keys, values, texts
+    return got, const_keys, consts, keys, values, texts, runs
 
 
 def _check_frame(text, part):
