@@ -108,11 +108,12 @@ class Report:
         return self.total("mismatched") == 0
 
 
-def check_workbook(path, tolerance=1e-12, show=None, progress=None):
+def check_workbook(path, tolerance=1e-12, show=None, progress=None, keep=None):
     """Read, evaluate and compare one workbook; a Report per sheet (see the module docstring).
 
     show: keep at most this many mismatching cells per sheet (None: all).
     progress: optional callable(str) for long work (more than ~100k cells).
+    keep: optional list, set to [book, engine] (the caller decides when they are freed).
 
     The comparison reads the engine's results where they are (columns of numbers for the
     filled-down blocks, compared with NumPy) instead of one {(sheet, "A1"): value} entry per
@@ -133,6 +134,8 @@ def check_workbook(path, tolerance=1e-12, show=None, progress=None):
         for name, sheet in book.sheets.items():
             report.sheets.append(_compare_columns(name, sheet, eng, tolerance, show))
         report.lint = lint
+        if keep is not None:
+            keep[:] = [book, eng]
         return report
 
 
@@ -378,7 +381,7 @@ def _stderr(echo):
     return say
 
 
-def run(files, tolerance=1e-12, show=10, echo=print):
+def run(files, tolerance=1e-12, show=10, echo=print, keep=None):
     """`sheetsgd check FILES...`: 0 all match, 1 any mismatch, 2 any file unreadable.
 
     An unreadable file is one line on stderr; the other files are still checked.
@@ -388,7 +391,7 @@ def run(files, tolerance=1e-12, show=10, echo=print):
     for path in files:
         try:
             report = check_workbook(path, tolerance=tolerance, show=show,
-                                    progress=lambda m, p=path: say(f"{p}: {m}"))
+                                    progress=lambda m, p=path: say(f"{p}: {m}"), keep=keep)
         except SheetsgdError as e:
             if len(files) == 1:
                 raise

@@ -298,3 +298,17 @@ def test_the_installed_command_refuses_a_hostile_file(tmp_path):
                           text=True, timeout=120, cwd=tmp_path)
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.count("\n") == 1 and says in proc.stderr
+
+
+@pytest.mark.parametrize("cached, code", [(7.5, 0), (8.5, 1)])
+def test_the_process_ends_with_its_report_and_code(tmp_path, cached, code):
+    """As a process, `check` leaves without freeing the book (os._exit): the report must still be
+    complete on a pipe (flushed) and the exit code the report's."""
+    import subprocess
+    import sys
+    path = small_book(tmp_path / "b.xlsx", cached=cached)
+    proc = subprocess.run([sys.executable, "-m", "sheetsgd", "check", str(path)], capture_output=True,
+                          text=True, timeout=120, cwd=tmp_path)
+    assert proc.returncode == code, proc.stderr
+    assert proc.stdout.rstrip().endswith("(relative tolerance 1e-12, absolute floor 1e-15)") == (code == 0)
+    assert "dotprod" in proc.stdout and proc.stderr == ""
