@@ -173,7 +173,7 @@ def test_rmse_from_the_raw_file_and_the_cached_predictions(built):
     assert math.isclose(outside, rmses(built["paths"]["solved"], built["crosstab"])["dotprod"], rel_tol=1e-12)
 
 
-def test_titles_appear_above_the_ids_and_the_about_sheet_names_the_file(built):
+def test_titles_appear_above_the_ids_beside_the_long_tables_and_the_about_sheet_names_the_file(built):
     wb = openpyxl.load_workbook(built["paths"]["solved"])
     _, movies = expected_top(built["rows"], TOP)
     assert 101 in movies                                                  # the movie without a title
@@ -182,6 +182,13 @@ def test_titles_appear_above_the_ids_and_the_about_sheet_names_the_file(built):
         assert [ws.cell(1, 8 + j).value for j in range(TOP)] == \
             ["(no title)" if m == 101 else title(m) for m in movies]
         assert [ws.cell(2, 8 + j).value for j in range(TOP)] == movies    # the ids stay, one row down
+    for sheet in ("movielens_1hot", "movielens_emb"):                    # and beside the long sheets' movies
+        ws = wb[sheet]
+        top_row = 3 + TOP + 3 + 1                                         # the Movies table's first row (1-based)
+        assert ws.cell(top_row - 1, 3 + K).value == "title"
+        assert [ws.cell(top_row + j, 2).value for j in range(TOP)] == movies
+        assert [ws.cell(top_row + j, 3 + K).value for j in range(TOP)] == \
+            ["(no title)" if m == 101 else title(m) for m in movies]
     about = " | ".join(str(c.value) for row in wb["about"].iter_rows() for c in row if c.value is not None)
     n = built["crosstab"].count
     assert str(built["ratings"]) in about and str(built["titles"]) in about

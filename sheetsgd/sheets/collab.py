@@ -467,7 +467,9 @@ class Long:
         self.u_row0 = 3                           # user weights from row 4
         self.m_row0 = self.u_row0 + self.nu + 3   # movie weights from row 22
         self.w_col0 = 2                           # C
-        self.data_col0 = 3 + k                    # I
+        self.titles = ratings.titles              # with titles, a title column right of the movie weights
+        self.title_col = None if self.titles is None else 2 + k
+        self.data_col0 = 3 + k + (self.titles is not None)   # I (J with titles)
         self.row0 = 2                             # first rating row (row 3)
         self.rmse_row = self.row0 + self.n + 1    # row 210 for 206 ratings
 
@@ -526,8 +528,22 @@ def weight_tables(s, L, ratings, w, dot):
         for f in range(L.k):
             s.formula((L.m_row0 + j, L.w_col0 + f), f"=dotprod!{a1(g.mf_row0 + f, g.col0 + j)}",
                       w.movies[f, j], WEIGHT_FMT)
+    if L.titles is not None:
+        s.header((L.m_row0 - 1, L.title_col), "title")
+        for j, title in enumerate(L.titles):
+            s.text((L.m_row0 + j, L.title_col), title)
     s.color_scale((L.u_row0, L.w_col0), (L.u_row0 + L.nu - 1, L.w_col0 + L.k - 1))
     s.color_scale((L.m_row0, L.w_col0), (L.m_row0 + L.nm - 1, L.w_col0 + L.k - 1))
+
+
+def left_widths(s, L):
+    """The weight tables' columns: idx, id, the k weights, the titles (if any), a gap."""
+    s.widths(0, 0, 4)
+    s.widths(1, 1, 8)
+    s.widths(L.w_col0, L.w_col0 + L.k - 1, 6)
+    if L.title_col is not None:
+        s.widths(L.title_col, L.title_col, 30)
+    s.widths(L.data_col0 - 1, L.data_col0 - 1, 2)
 
 
 def long_data(s, L, cols, users_col, movies_col):
@@ -630,10 +646,7 @@ def movielens_1hot_sheet(wb, ratings, w, dot):
         "is a matrix product by a one-hot",
         "encoded matrix: same RMSE.",
     ])
-    s.widths(0, 0, 4)
-    s.widths(1, 1, 8)
-    s.widths(L.w_col0, L.w_col0 + k - 1, 6)
-    s.widths(L.w_col0 + k, L.w_col0 + k, 2)
+    left_widths(s, L)
     s.widths(d0, d0 + 4, 8)
     s.widths(d0 + 5, d0 + 5, 2)
     s.widths(oh_u0, oh_u0 + L.nu - 1, 2.5)
@@ -691,10 +704,7 @@ def movielens_emb_sheet(wb, ratings, w, dot):
         "",
         "An embedding is this lookup.",
     ])
-    s.widths(0, 0, 4)
-    s.widths(1, 1, 8)
-    s.widths(L.w_col0, L.w_col0 + k - 1, 6)
-    s.widths(L.w_col0 + k, L.w_col0 + k, 2)
+    left_widths(s, L)
     s.widths(d0, d0 + 3, 8)
     s.widths(ue0, ue0 + k - 1, 6)
     s.widths(me0 - 1, me0 - 1, 8)
