@@ -5,6 +5,7 @@ cached beside them (computed by sheetsgd.models.collab), and figures from outsid
 lecture's own RMSEs with the lecture's own weights, and LibreOffice's recalculation.
 """
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -155,15 +156,47 @@ def test_two_builds_are_byte_identical(default, tmp_path):
 
 def test_committed_workbook_is_a_fresh_build(default):
     assert COMMITTED.exists(), "run `sheetsgd build --only collab` and commit workbooks/collab_filter.xlsx"
-    about = openpyxl.load_workbook(COMMITTED, read_only=True)["about"]
-    texts = [v for row in about.iter_rows(values_only=True) for v in row if isinstance(v, str)]
-    about.parent.close()
-    if collab.solver_versions() not in texts:
-        # The solve's trajectory (and so the fitted weights' last digits) depends on numpy and
-        # scipy; byte equality is only a fair test with the versions the file was built with.
-        pytest.skip(f"workbooks/collab_filter.xlsx was solved with other versions than {collab.solver_versions()}")
-    assert COMMITTED.read_bytes() == default.path.read_bytes(), \
-        "workbooks/collab_filter.xlsx is stale: run `sheetsgd build --only collab` and commit it"
+    stale = "workbooks/collab_filter.xlsx is stale: run `sheetsgd build --only collab` and commit it"
+    built_with = committed_versions()
+    if built_with == collab.solver_versions():
+        assert COMMITTED.read_bytes() == default.path.read_bytes(), stale
+        return
+    # The solve's trajectory (and so the fitted weights' digits) depends on numpy and scipy:
+    # with other versions than the file's, every sheet must still have the same cells, the same
+    # formulas and the same text (the versions aside), and a number wherever the fresh build has one.
+    assert layout(read_book(COMMITTED), built_with) == layout(default.book, collab.solver_versions()), \
+        f"{stale} (solved with {built_with}; this run has {collab.solver_versions()})"
+
+
+def test_staleness_is_found_with_other_numpy_and_scipy_versions(monkeypatch, tmp_path):
+    """The fallback above: a build under other versions has the committed layout, and a changed
+    formula is seen."""
+    monkeypatch.setattr(collab, "solver_versions", lambda: "numpy 0.0.1, scipy 0.0.2")
+    other = tmp_path / "other.xlsx"
+    collab.build(other)
+    fresh = layout(read_book(other), "numpy 0.0.1, scipy 0.0.2")
+    assert layout(read_book(COMMITTED), committed_versions()) == fresh
+    key = next(k for k, v in fresh.items() if isinstance(v, tuple) and v[1])
+    fresh[key] = ("formula", fresh[key][1] + "+0", None, None)
+    assert layout(read_book(COMMITTED), committed_versions()) != fresh
+
+
+def committed_versions():
+    """The "numpy X, scipy Y" the committed workbook's about sheet says it was solved with."""
+    about = read_book(COMMITTED).sheets["about"].cells.values()
+    return next(m.group(0) for c in about if isinstance(c.value, str)
+                for m in [re.search(r"numpy \S+, scipy [0-9.]+", c.value)] if m)
+
+
+def layout(book, versions):
+    """Each cell's formula, its text, or just "number": what a build fixes whatever the solve found."""
+    def kind(cell):
+        if cell.formula is not None or cell.array_master is not None:
+            return ("formula", cell.formula, cell.array_ref, cell.array_master)
+        if isinstance(cell.value, float):
+            return "number"
+        return cell.value.replace(versions, "(versions)") if isinstance(cell.value, str) else cell.value
+    return {(name, key): kind(cell) for name, sheet in book.sheets.items() for key, cell in sheet.cells.items()}
 
 
 # ---------------------------------------------------------------- Solver, layout, looks
