@@ -61,6 +61,10 @@ CASES = {
     "rows without r": "".join(f'<row><c r="A{r}"><v>1</v></c></row>' for r in range(1, 30)),
     "whitespace between cells": rows('\n  <c r="A{r}"><v>1</v></c>\n  <c r="B{r}"><f>A{r}</f><v>1</v></c>\n', 30),
     "a formula with &lt;": rows('<c r="A{r}"><f>IF(B{r}&lt;0,1,2)</f><v>2</v></c>', 25),
+    "rows too wide for a template": rows("".join(f'<c r="{reader.COL_LETTERS[c]}{{r}}"><v>{c}</v></c>'
+                                                for c in range(1, reader.TEMPLATE_MAX_CELLS + 2)), 4),
+    "rows as wide as a template takes": rows("".join(f'<c r="{reader.COL_LETTERS[c]}{{r}}"><v>{c}</v></c>'
+                                                     for c in range(1, reader.TEMPLATE_MAX_CELLS + 1)), 4),
     "a long formula": rows('<c r="A{r}"><f>' + "+".join(["B{r}"] * 1300) + '</f><v>1</v></c>', 12),
 }
 
@@ -133,6 +137,16 @@ def test_templates_read_many_rows_at_a_time(tmp_path, monkeypatch):
     assert book.sheets["s"].split()[1][(500, 5)].formula == "=(C500-A500)^2"
 
 
+def test_no_template_for_rows_wider_than_the_limit():
+    """Compiling a row of 16,384 cells would take over a second: wide rows are read cell by cell."""
+    def row_of(n):
+        text = '<row r="5">' + "".join(f'<c r="{reader.COL_LETTERS[c]}5"><v>1</v></c>' for c in range(1, n + 1))
+        return text + "</row>"
+    wide, widest = row_of(reader.TEMPLATE_MAX_CELLS + 1), row_of(reader.TEMPLATE_MAX_CELLS)
+    assert reader._RowTemplate.build(wide, 0, len(wide)) is None
+    assert reader._RowTemplate.build(widest, 0, len(widest)) is not None
+
+
 def test_templates_give_up_on_rows_that_never_repeat(tmp_path, monkeypatch):
     """Rows referring to the row above fit no template: after a few tries the loop reads the rest."""
     path = package(tmp_path / "t.xlsx", [("s", "xl/worksheets/s.xml",
@@ -142,6 +156,21 @@ def test_templates_give_up_on_rows_that_never_repeat(tmp_path, monkeypatch):
     monkeypatch.setattr(reader._RowTemplate, "build", classmethod(lambda cls, *a: built.append(1) or build(*a)))
     read(path, monkeypatch, templates=True)
     assert len(built) == reader._Templates.BUDGET + 1
+
+
+def test_building_templates_stays_paid_for(tmp_path, monkeypatch):
+    """A new shape every two rows (each template reads two rows, then never again): compiling
+    costs ~60 times reading, so building stops once the rows built from outgrow FREE_CHARS plus
+    1/256 of what templates read; the rest is read cell by cell, and read right."""
+    f = "+".join(["B4"] * 600)
+    data = "".join(f'<row r="{r}"><c r="A{r}" s="{r // 2}"><f>{f}+B{r}</f><v>1</v></c></row>' for r in range(1, 1001))
+    path = package(tmp_path / "t.xlsx", [("s", "xl/worksheets/s.xml", data)])
+    built = []
+    build = reader._RowTemplate.build
+    monkeypatch.setattr(reader._RowTemplate, "build", classmethod(lambda cls, *a: built.append(1) or build(*a)))
+    same(read(path, monkeypatch, templates=True), read(path, monkeypatch, templates=False))
+    row_chars = len(data) // 1000
+    assert 2 <= len(built) <= reader._Templates.FREE_CHARS // row_chars + 2
 
 
 def workbooks():

@@ -585,6 +585,7 @@ def _decode_plain(data):
 # number, which the match has just seen in those places. A row of any other shape is read
 # cell by cell as before; so are sheets below TEMPLATE_MIN_CHARS of <sheetData>.
 TEMPLATE_MIN_CHARS = 1 << 20
+TEMPLATE_MAX_CELLS = 512       # a row's regular expression takes ~0.1 s to compile per 2,000 cells
 _ROW_START = re.compile(r"[ \t\r\n]*<row[ />]")
 _TEMPLATE_TYPES = (None, "n", "s", "str", "b", "e", "inlineStr")
 
@@ -626,7 +627,8 @@ class _RowTemplate:
                 literal(m.end())
                 return cls(re.compile("".join(out)), cells)
             col = COL_NUMBER.get(letters)
-            if digits != row or col is None or col <= last_col or t not in _TEMPLATE_TYPES:
+            if digits != row or col is None or col <= last_col or t not in _TEMPLATE_TYPES \
+                    or len(cells) == TEMPLATE_MAX_CELLS:
                 return None
             last_col = col
             literal(m.start(2))
@@ -679,14 +681,19 @@ class _RowTemplate:
 
 class _Templates:
     """The row templates of one scan: the last few that matched, tried first; a new one built
-    when none fits. Templates that keep failing (rows that refer to the row above, say) turn
-    the scan back to the per-cell loop for good."""
+    when none fits. Building is paid for: compiling a row's expression costs ~60 times what
+    reading its text cell by cell does, so the characters of the rows built from may not
+    outgrow FREE_CHARS plus 1/256 of the characters templates have read, and templates that
+    keep failing (rows that refer to the row above, say) stop the building for good. A
+    sheet of ever-new shapes is then read by the per-cell loop at nearly its own speed."""
 
     KEEP, BUDGET = 4, 8
+    FREE_CHARS, MAX_ROW_CHARS = 32 * 1024, 16 * 1024
 
     def __init__(self, reader, texts):
         self.reader, self.texts = reader, texts
         self.known, self.failures, self.successes = [], 0, 0
+        self.spent = self.earned = 0                  # characters built from, characters read by templates
         self.live = True
 
     def take(self, text, pos, j):
@@ -699,21 +706,25 @@ class _Templates:
         else:
             if not _ROW_START.match(text, pos, j):   # the end of <sheetData>, or not plain
                 return None
-            tpl = _RowTemplate.build(text, pos, j)
+            row_end = text.find("</row>", pos, min(j, pos + self.MAX_ROW_CHARS))
+            self.spent += self.MAX_ROW_CHARS if row_end < 0 else row_end - pos
+            tpl = _RowTemplate.build(text, pos, j) if row_end >= 0 else None
             found, end = tpl.rows(text, pos, j) if tpl is not None else ([], pos)
             if len(found) < 2:
                 self.failures += 1
-                self.live = self.failures <= self.BUDGET + self.successes
             else:
                 self.successes += 1
                 self.known.insert(0, tpl)
                 del self.known[self.KEEP:]
+            self.live = (self.failures <= self.BUDGET + self.successes
+                         and self.spent <= self.FREE_CHARS + self.earned // 256)
             if not found:
                 return None
         figures = self.reader.add_rows(tpl, found, self.texts)
         if figures is None:                           # a value the per-cell loop must judge
             self.live = False
             return None
+        self.earned += end - pos
         return end, figures
 
 
