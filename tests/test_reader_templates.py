@@ -61,6 +61,9 @@ CASES = {
     "rows without r": "".join(f'<row><c r="A{r}"><v>1</v></c></row>' for r in range(1, 30)),
     "whitespace between cells": rows('\n  <c r="A{r}"><v>1</v></c>\n  <c r="B{r}"><f>A{r}</f><v>1</v></c>\n', 30),
     "a formula with &lt;": rows('<c r="A{r}"><f>IF(B{r}&lt;0,1,2)</f><v>2</v></c>', 25),
+    "an entity that holds the row number": rows('<c r="A{r}"><f>IF(B{r}&#x3C;C3,1,2)</f><v>2</v></c>', 6, 1)
+                                           + rows('<c r="A{r}"><f>"&#x3C;"&amp;B{r}</f><v>2</v></c>', 6, 7),
+    "a line end in a formula": rows('<c r="A{r}"><f>B{r}+\r\nC{r}</f><v>2</v></c>', 25),
     "rows too wide for a template": rows("".join(f'<c r="{reader.COL_LETTERS[c]}{{r}}"><v>{c}</v></c>'
                                                 for c in range(1, reader.TEMPLATE_MAX_CELLS + 2)), 4),
     "rows as wide as a template takes": rows("".join(f'<c r="{reader.COL_LETTERS[c]}{{r}}"><v>{c}</v></c>'

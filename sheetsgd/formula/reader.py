@@ -635,12 +635,11 @@ class _RowTemplate:
             out.append(r"(?:\1)")
             at = m.end(2)
             pieces = None
-            if fattrs is not None:                 # a formula: only plain ones, nothing escaped
-                if fattrs or not ftext or "&" in ftext or "\r" in ftext \
-                        or len(ftext) + 8 * ftext.count(row) > MAX_FORMULA_CHARS:
+            if fattrs is not None:                 # a formula: only plain ones (no shared, no array)
+                if fattrs or not ftext:
                     return None
                 literal(m.start(5))
-                pieces, k = ["="], 0
+                raw, k = [""], 0                   # the XML text between the row's own numbers
                 for tok in _FORMULA_TOKENS.finditer(ftext):
                     if tok.lastgroup == "rows" and row in (tok.group(14), tok.group(16)):
                         return None                # a whole-row reference: not worth a template
@@ -648,12 +647,22 @@ class _RowTemplate:
                         continue                   # only relative references to the row's own row
                     a, b = tok.span(6)
                     out.append(re.escape(ftext[k:a]) + r"(?:\1)")
-                    pieces[-1] += ftext[k:a]
-                    pieces.append("")
+                    raw[-1] += ftext[k:a]
+                    raw.append("")
                     k = b
                 out.append(re.escape(ftext[k:]))
-                pieces[-1] += ftext[k:]
+                raw[-1] += ftext[k:]
                 at = m.end(5)
+                # Each piece's entities (&gt;) and line ends are its own: a number inside an entity
+                # leaves a bare "&" in a piece, which _xml_text refuses (_NotPlain).
+                try:
+                    pieces = [_xml_text(p) for p in raw]
+                except _NotPlain:
+                    return None
+                if row.join(pieces) != _xml_text(ftext) \
+                        or len(pieces[0]) + sum(map(len, pieces[1:])) + 8 * (len(pieces) - 1) > MAX_FORMULA_CHARS:
+                    return None
+                pieces[0] = "=" + pieces[0]
             vg = ig = None
             if v is not None:
                 literal(m.start(6))
