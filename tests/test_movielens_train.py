@@ -174,6 +174,18 @@ def test_bench_runs_on_a_small_movielens_directory(tmp_path):
     with pytest.raises(SheetsgdError, match="has no u.data or ratings.csv"):
         (tmp_path / "empty").mkdir()
         run(["--data", str(tmp_path / "empty")])
+    out = io.StringIO()                               # the lesson's split and the spread over starts
+    run(["--data", str(tmp_path), "--epochs", "1", "--split", "lesson", "--init-seeds", "2", "--no-read"], out=out)
+    text = out.getvalue()
+    assert "lesson split: " in text and "200 titles as items" in text
+    assert "init seed 1: valid MSE" in text and "same split, 2 other starts: valid MSE" in text
+
+
+def test_init_seed_changes_the_start_not_the_split():
+    ratings, _ = synthetic(n=3000)
+    a, b = train(ratings, epochs=1, seed=3), train(ratings, epochs=1, seed=3, init_seed=3)
+    c = train(ratings, epochs=1, seed=3, init_seed=4)
+    assert a.valid_mse == b.valid_mse and (a.valid == c.valid).all() and a.valid_mse != c.valid_mse
 
 
 def test_lesson_order_is_the_notebooks_merge():

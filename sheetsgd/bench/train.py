@@ -126,6 +126,9 @@ def run(argv=None, out=sys.stdout):
                    help="file: the ratings in file order, as `sheetsgd movielens` splits them; lesson: "
                         "ordered and titled as the lesson's notebook did (needs u.item), fastai's exact "
                         "split, where the lesson reached 0.8136 [default: file]")
+    p.add_argument("--init-seeds", type=int, default=0, metavar="N",
+                   help="also train N more times on the same split from init/shuffle seeds 0..N-1 and "
+                        "print the spread of the final valid MSE (how much of a difference is luck)")
     p.add_argument("--no-read", action="store_true", help="skip reading biases and components")
     args = p.parse_args(argv)
 
@@ -170,6 +173,13 @@ def run(argv=None, out=sys.stdout):
     print(f"valid MSE {final:.4f}: lesson {LESSON_VALID[-1]:.4f}, LibRec benchmark {LIBREC_MSE:.4f}; "
           f"target <= {TARGET_MSE} {'met' if final <= TARGET_MSE else 'NOT met'}, "
           f"training <= {TARGET_SECONDS:.0f} s {'met' if total_s <= TARGET_SECONDS else 'NOT met'}", file=out)
+    if args.init_seeds > 0:
+        finals = []
+        for s in range(args.init_seeds):
+            finals.append(train(ratings, epochs=args.epochs, seed=args.seed, init_seed=s).valid_mse[-1])
+            print(f"init seed {s}: valid MSE {finals[-1]:.4f}", file=out)
+        print(f"same split, {len(finals)} other starts: valid MSE {np.mean(finals):.4f} +- {np.std(finals):.4f} "
+              f"(min {min(finals):.4f}, max {max(finals):.4f})", file=out)
     if not args.no_read:
         read_the_model(res, ratings, titles, out)
     return res

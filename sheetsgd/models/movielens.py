@@ -168,8 +168,12 @@ def _check_args(n, n_factors, epochs, lr_max, wd, bs, valid_pct):
 
 
 def train(ratings, n_factors=40, epochs=5, lr_max=5e-3, wd=0.1, bs=64, valid_pct=0.1, seed=42,
-          y_range=Y_RANGE, beta2=0.99, eps=1e-8, progress: Optional[Callable] = None) -> Result:
+          y_range=Y_RANGE, beta2=0.99, eps=1e-8, progress: Optional[Callable] = None,
+          init_seed: Optional[int] = None) -> Result:
     """Train the lesson's model on a sheetsgd.ratings.Ratings; see the module docstring.
+
+    seed picks the validation split and, unless init_seed is given, the initial weights and
+    the shuffling too (init_seed: the same split, another start).
 
     progress(epoch, step, total, smooth_loss) is called about every 1% of the `total` steps
     (epoch from 0, step counts all steps done so far, smooth_loss is fastai's debiased
@@ -185,7 +189,7 @@ def train(ratings, n_factors=40, epochs=5, lr_max=5e-3, wd=0.1, bs=64, valid_pct
     nu, nm, nf = len(user_ids), len(movie_ids), n_factors
 
     # all parameters in one flat vector, so weight decay and Adam are a few whole-array ops
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed if init_seed is None else init_seed)
     sizes = [nu * nf, nm * nf, nu, nm]
     theta = np.concatenate([trunc_normal(rng, s) for s in sizes])
     grad, avg, avg_sq = np.zeros_like(theta), np.zeros_like(theta), np.zeros_like(theta)
