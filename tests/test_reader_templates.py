@@ -68,6 +68,10 @@ CASES = {
                                                 for c in range(1, reader.TEMPLATE_MAX_CELLS + 2)), 4),
     "rows as wide as a template takes": rows("".join(f'<c r="{reader.COL_LETTERS[c]}{{r}}"><v>{c}</v></c>'
                                                      for c in range(1, reader.TEMPLATE_MAX_CELLS + 1)), 4),
+    "as LibreOffice writes them": rows('<c r="A{r}" s="5" t="n"><v>{r}</v></c><c r="B{r}" t="s"><v>1</v></c>'
+                                      '<c r="C{r}" s="7" t="n"><f aca="false">A{r}*2</f><v>2</v></c>'
+                                      '<c r="D{r}"><f ca="1">NOW()+A{r}</f><v>2</v></c>'
+                                      '<c r="E{r}"><f t="normal">A{r}</f><v>1</v></c>', 30),
     "a long formula": rows('<c r="A{r}"><f>' + "+".join(["B{r}"] * 1300) + '</f><v>1</v></c>', 12),
 }
 
@@ -75,6 +79,7 @@ BAD = {
     "a number that is not one": rows(PLAIN, 10) + rows('<c r="A{r}"><v>abc</v></c>', 10, 11),
     "a number that is not one, in a column": rows('<c r="A{r}"><v>1</v></c>', 5) + rows('<c r="A{r}"><v>x</v></c>', 5, 6),
     "a missing shared string": rows('<c r="A{r}" t="s"><v>7</v></c>', 20),
+    "a negative shared string": rows('<c r="A{r}" t="s"><v>0</v></c>', 5) + rows('<c r="A{r}" t="s"><v>-1</v></c>', 5, 6),
     "a row past the grid": rows(PLAIN, 5, 1048574),
     "a formula over the limit": rows('<c r="A{r}"><f>' + "+".join(["B{r}"] * 2500) + '</f><v>1</v></c>', 12),
 }

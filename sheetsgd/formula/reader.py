@@ -528,6 +528,19 @@ _PLAIN_SHEET_DATA = re.compile(
     r'|<row(?: r="([0-9]{1,8})")?(?: [A-Za-z0-9:]+="[^"<&]*")* ?/?>'
     r'|</row>)' % {"a": _PLAIN_ATTR})
 _F_ATTR = re.compile(r'([A-Za-z:]+)="([^"]*)"')
+_PLAIN_F = {"": True}
+
+
+def _plain_f(fattrs):
+    """Are the attributes of an <f> those of a plain formula? Only t= makes a formula shared, an
+    array or a data table; LibreOffice writes aca="false" on every formula, Excel ca="1" on some
+    (recalculate always): they change nothing here. Memoised: a sheet has a few distinct ones."""
+    plain = _PLAIN_F.get(fattrs)
+    if plain is None:
+        plain = dict(_F_ATTR.findall(fattrs)).get("t", "normal") == "normal"
+        if len(_PLAIN_F) < 1000:
+            _PLAIN_F[fattrs] = plain
+    return plain
 _XML_ESCAPE = re.compile(r"&(#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6}|lt|gt|amp|quot|apos);|&")
 _XML_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 
@@ -636,7 +649,7 @@ class _RowTemplate:
             at = m.end(2)
             pieces = None
             if fattrs is not None:                 # a formula: only plain ones (no shared, no array)
-                if fattrs or not ftext:
+                if not ftext or not _plain_f(fattrs):
                     return None
                 literal(m.start(5))
                 raw, k = [""], 0                   # the XML text between the row's own numbers
@@ -787,9 +800,12 @@ class _SheetReader:
                 self.fail_at(r, col, f"the number cell's value {v[:40]!r} is not a number")
         if t == "s":
             try:
-                return self.br.sst[int(v)]
+                i = int(v)
+                if i >= 0:                            # (-1 is not the last string)
+                    return self.br.sst[i]
             except (ValueError, IndexError, TypeError):
-                self.fail_at(r, col, f"shared string {v!r} does not exist")
+                pass
+            self.fail_at(r, col, f"shared string {v!r} does not exist")
         if t == "str":
             return None if v is None else _unescape(v)
         if t == "inlineStr":
@@ -910,7 +926,7 @@ class _SheetReader:
                     max_col = col
                 if ftext is not None and ("&" in ftext or "\r" in ftext):
                     ftext = _xml_text(ftext)
-                if not fattrs and ftext and len(ftext) <= MAX_FORMULA_CHARS:
+                if ftext and (not fattrs or _plain_f(fattrs)) and len(ftext) <= MAX_FORMULA_CHARS:
                     if texts is None:
                         cells[(r, col)] = Cell(value, "=" + ftext)   # a plain formula, the common case
                     else:                             # scan_in_two's child: columns, no Cells
@@ -999,8 +1015,11 @@ class _SheetReader:
         """The cached values of one template column, exactly as scan() makes each; None when
         one is not a plain value (scan() then reads these rows and reports it)."""
         try:
-            if t is None and inlines is None:
+            if t in (None, "n") and inlines is None:  # numbers (LibreOffice writes t="n" on each)
                 return None if "" in vs else list(map(float, vs))
+            if t == "s" and inlines is None:          # shared strings, as Excel and LibreOffice write text
+                at = list(map(int, vs))
+                return None if min(at) < 0 else list(map(self.br.sst.__getitem__, at))
             if t == "inlineStr" and vs is None and inlines is not None:
                 return [_unescape(_xml_text(x)) if "&" in x or "\r" in x or "_x" in x else x
                         for x in inlines]
@@ -1014,7 +1033,7 @@ class _SheetReader:
                     inline = _unescape(_xml_text(inline))
                 out.append(self.value(t, v, inline, r, col))
             return out
-        except (ValueError, _Fail, _NotPlain):
+        except (ValueError, IndexError, _Fail, _NotPlain):
             return None
 
     def scan_in_two(self, text, i, cuts, j, room):
