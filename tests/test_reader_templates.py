@@ -72,6 +72,25 @@ CASES = {
                                       '<c r="C{r}" s="7" t="n"><f aca="false">A{r}*2</f><v>2</v></c>'
                                       '<c r="D{r}"><f ca="1">NOW()+A{r}</f><v>2</v></c>'
                                       '<c r="E{r}"><f t="normal">A{r}</f><v>1</v></c>', 30),
+    "shared formulas, as Excel writes a filled range": row(1, '<c r="A1"><v>1</v></c><c r="B1"><f t="shared" ref="B1:C90" si="0">'
+                                                        'A1*$A$1+SUM(A$1:A1)+COUNT(A:A)+SUM(1:1)+"B1"</f><v>1</v></c>'
+                                                        '<c r="C1"><f t="shared" si="0"/><v>2</v></c>')
+                                                    + rows('<c r="A{r}"><v>{r}</v></c><c r="B{r}"><f t="shared" si="0"/><v>1</v></c>'
+                                                           '<c r="C{r}"><f t="shared" si="0"/><v>2</v></c>', 89, 2),
+    "shared formulas: lower case, empty <f></f>, a second si": row(3, '<c r="A3"><f t="shared" ref="A3:A60" si="0">b3+$c$1</f><v>1</v></c>'
+                                                                    '<c r="B3"><f t="shared" ref="B3:B60" si="1">A3</f><v>1</v></c>')
+                                                                + rows('<c r="A{r}"><f t="shared" si="0"></f><v>1</v></c>'
+                                                                       '<c r="B{r}"><f t="shared" si="1"/><v>1</v></c>', 57, 4),
+    "shared followers pushed off the grid": row(40, '<c r="A40"><f t="shared" ref="A2:A1048570" si="0">B1+B1000+C$2+3:3</f>'
+                                                  '<v>1</v></c>')
+                                            + rows('<c r="A{r}"><f t="shared" si="0"/><v>1</v></c>', 38, 2)
+                                            + rows('<c r="A{r}"><f t="shared" si="0"/><v>1</v></c>', 30, 41)
+                                            + rows('<c r="A{r}"><f t="shared" si="0"/><v>1</v></c>', 4, 1048566),
+    "shared followers before their master, and si used again": rows('<c r="A{r}"><f t="shared" si="0"/><v>1</v></c>', 20)
+                                            + row(21, '<c r="A21"><f t="shared" ref="A1:A60" si="0">B21*2</f><v>1</v></c>')
+                                            + rows('<c r="A{r}"><f t="shared" si="0"/><v>1</v></c>', 20, 22)
+                                            + row(42, '<c r="A42"><f t="shared" ref="A42:A60" si="0">C42*3</f><v>1</v></c>')
+                                            + rows('<c r="A{r}"><f t="shared" si="0"/><v>1</v></c>', 18, 43),
     "a long formula": rows('<c r="A{r}"><f>' + "+".join(["B{r}"] * 1300) + '</f><v>1</v></c>', 12),
 }
 
@@ -153,6 +172,21 @@ def test_no_template_for_rows_wider_than_the_limit():
     wide, widest = row_of(reader.TEMPLATE_MAX_CELLS + 1), row_of(reader.TEMPLATE_MAX_CELLS)
     assert reader._RowTemplate.build(wide, 0, len(wide)) is None
     assert reader._RowTemplate.build(widest, 0, len(widest)) is not None
+
+
+def test_shared_formula_followers_go_through_templates(tmp_path, monkeypatch):
+    """Excel's filled ranges: a master, then rows of <f t="shared" si="0"/>; one template reads the
+    followers and their texts are the master's moved, as translate() moves them."""
+    path = package(tmp_path / "t.xlsx", [("s", "xl/worksheets/s.xml", CASES["shared formulas, as Excel writes a filled range"])])
+    added = []
+    add = reader._SheetReader.add_rows
+    monkeypatch.setattr(reader._SheetReader, "add_rows", lambda self, tpl, found, texts: added.append(len(found))
+                        or add(self, tpl, found, texts))
+    book = read(path, monkeypatch, templates=True)
+    assert added == [89]
+    cells = book.sheets["s"].split()[1]
+    assert cells[(90, 2)].formula == '=A90*$A$1+SUM(A$1:A90)+COUNT(A:A)+SUM(90:90)+"B1"'
+    assert cells[(90, 3)].formula == '=B90*$A$1+SUM(B$1:B90)+COUNT(B:B)+SUM(90:90)+"B1"'
 
 
 def test_templates_give_up_on_rows_that_never_repeat(tmp_path, monkeypatch):

@@ -531,6 +531,65 @@ _F_ATTR = re.compile(r'([A-Za-z:]+)="([^"]*)"')
 _PLAIN_F = {"": True}
 
 
+class _Shared:
+    """A template cell that follows a shared formula: its texts are the master's, moved to each
+    row exactly as SharedFormula.translate moves them."""
+
+    __slots__ = ("si", "master")
+
+    def __init__(self, si, master):
+        self.si, self.master = si, master    # master: (row, col, SharedFormula), as in _SheetReader.masters
+
+    def texts(self, col, rows):
+        """Each row's formula text, or None when any would differ from translate's (a reference
+        pushed off the grid, which translate writes #REF!, or the master's own cell)."""
+        mr, mc, shared = self.master
+        dcol = col - mc
+        if dcol == 0 and rows[0] <= mr <= rows[-1]:
+            return None
+        if len(shared.parts) == 1:
+            return repeat("=" + shared.text, len(rows))
+        columns = [repeat("=")]
+        for part in shared.parts:
+            if part.__class__ is str:
+                columns.append(repeat(part))
+                continue
+            kind, a1, x1, a2, x2 = part
+            if kind == "cols":
+                c1, c2 = (x1 if a1 else x1 + dcol), (x2 if a2 else x2 + dcol)
+                if not (1 <= c1 <= MAX_COL and 1 <= c2 <= MAX_COL):
+                    return None
+                columns.append(repeat(f"{'$' if a1 else ''}{COL_LETTERS[c1]}:{'$' if a2 else ''}{COL_LETTERS[c2]}"))
+                continue
+            if kind == "cell":
+                c = x1 if a1 else x1 + dcol
+                if not 1 <= c <= MAX_COL:
+                    return None
+                heads = [f"{'$' if a1 else ''}{COL_LETTERS[c]}{'$' if a2 else ''}"]
+                numbers = [(a2, x2)]
+            else:                                  # rows, "5:7"
+                heads = ["$" if a1 else "", ":" + ("$" if a2 else "")]
+                numbers = [(a1, x1), (a2, x2)]
+            for head, (anchored, x) in zip(heads, numbers):
+                moved = [x] if anchored else list(map((x - mr).__add__, rows))
+                if min(moved) < 1 or max(moved) > MAX_ROW:
+                    return None
+                columns.append(repeat(head))
+                columns.append(repeat(str(x)) if anchored else map(str, moved))
+        return map("".join, zip(*columns))
+
+
+def _follower(fattrs, ftext, masters):
+    """A _Shared for <f t="shared" si="N"/> with no text of its own whose master was read; else None."""
+    if not masters or ftext or ' t="shared"' not in fattrs:
+        return None
+    a = dict(_F_ATTR.findall(fattrs))
+    si = a.get("si")
+    if a.get("t") != "shared" or "ref" in a or si not in masters:
+        return None
+    return _Shared(si, masters[si])
+
+
 def _plain_f(fattrs):
     """Are the attributes of an <f> those of a plain formula? Only t= makes a formula shared, an
     array or a data table; LibreOffice writes aca="false" on every formula, Excel ca="1" on some
@@ -614,9 +673,11 @@ class _RowTemplate:
         self.first_col, self.last_col = cells[0][0], cells[-1][0]
 
     @classmethod
-    def build(cls, text, pos, j):
+    def build(cls, text, pos, j, masters=None):
         """The template of the row starting at text[pos] (its <row r="N"> and cells, up to and
-        with its </row>), or None when that row is not one a template can stand for."""
+        with its </row>), or None when that row is not one a template can stand for.
+        masters: the sheet's shared formulas read so far (si -> (row, col, SharedFormula)), for
+        rows of shared-formula followers (<f t="shared" si="0"/>, as Excel writes a filled range)."""
         sc = _PLAIN_SHEET_DATA.scanner(text, pos, j)
         m = sc.match()
         if m is None or m.group(8) is None or m.group(0).endswith("/>"):
@@ -648,7 +709,10 @@ class _RowTemplate:
             out.append(r"(?:\1)")
             at = m.end(2)
             pieces = None
-            if fattrs is not None:                 # a formula: only plain ones (no shared, no array)
+            follower = _follower(fattrs, ftext, masters) if fattrs else None
+            if follower is not None:               # its text: the master's, moved to each row
+                pieces = follower
+            elif fattrs is not None:               # a formula: only plain ones (no array, no master)
                 if not ftext or not _plain_f(fattrs):
                     return None
                 literal(m.start(5))
@@ -730,7 +794,7 @@ class _Templates:
                 return None
             row_end = text.find("</row>", pos, min(j, pos + self.MAX_ROW_CHARS))
             self.spent += self.MAX_ROW_CHARS if row_end < 0 else row_end - pos
-            tpl = _RowTemplate.build(text, pos, j) if row_end >= 0 else None
+            tpl = _RowTemplate.build(text, pos, j, self.reader.masters) if row_end >= 0 else None
             found, end = tpl.rows(text, pos, j) if tpl is not None else ([], pos)
             if len(found) < 2:
                 self.failures += 1
@@ -979,10 +1043,18 @@ class _SheetReader:
                 const_vals.append(vals)
                 const_cols.append(col)
                 continue
+            if pieces.__class__ is _Shared:
+                if texts is not None or self.masters.get(pieces.si) is not pieces.master:
+                    return None                       # the child keeps no masters; a master read since
+                formulas = pieces.texts(col, rows)
+                if formulas is None:
+                    return None
+            else:
+                formulas = (map(str.join, digits, repeat(pieces)) if len(pieces) > 1
+                            else repeat(pieces[0], len(rows)))
             f_keys.append(keys)
             f_vals.append(vals)
-            f_texts.append(map(str.join, digits, repeat(pieces)) if len(pieces) > 1
-                           else repeat(pieces[0], len(rows)))
+            f_texts.append(formulas)
         if rows[-1] - rows[0] + 1 == len(rows) and ordered_rows(rows):
             for col, vals in zip(const_cols, const_vals):
                 self.add_run(col, rows[0], rows[-1], vals)
