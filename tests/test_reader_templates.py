@@ -238,3 +238,16 @@ def test_runs_of_constants_join_across_templates_and_processes(tmp_path, monkeyp
         book = read(path, monkeypatch, templates=True, two_processes=two)
         runs_mirror_constants(book)
         assert [(r0, r1) for r0, r1, _ in book.sheets["s"].const_runs()[1]] == [(1, 600)]
+
+
+def test_the_reader_suites_pass_with_templates_on_every_sheet():
+    """The reader's, engine's and check's own tests, run again with every sheet read through row
+    templates: each of their hand-made files (shared formulas, arrays, errors, hostile XML) must
+    read the same way."""
+    import subprocess
+    import sys
+    suites = ["test_reader.py", "test_formula_engine.py", "test_check.py", "test_cli_check.py", "test_bad_input.py"]
+    env = dict(os.environ, SHEETSGD_TEST_TEMPLATES_EVERYWHERE="1")
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *suites],
+                          cwd=Path(__file__).parent, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
