@@ -157,14 +157,15 @@ def test_two_builds_are_byte_identical(default, tmp_path):
 def test_committed_workbook_is_a_fresh_build(default):
     assert COMMITTED.exists(), "run `sheetsgd build --only collab` and commit workbooks/collab_filter.xlsx"
     stale = "workbooks/collab_filter.xlsx is stale: run `sheetsgd build --only collab` and commit it"
-    built_with = committed_versions()
+    committed = read_book(COMMITTED)
+    built_with = committed_versions(committed)
     if built_with == collab.solver_versions():
         assert COMMITTED.read_bytes() == default.path.read_bytes(), stale
         return
     # The solve's trajectory (and so the fitted weights' digits) depends on numpy and scipy:
     # with other versions than the file's, every sheet must still have the same cells, the same
     # formulas and the same text (the versions aside), and a number wherever the fresh build has one.
-    assert layout(read_book(COMMITTED), built_with) == layout(default.book, collab.solver_versions()), \
+    assert layout(committed, built_with) == layout(default.book, collab.solver_versions()), \
         f"{stale} (solved with {built_with}; this run has {collab.solver_versions()})"
 
 
@@ -175,15 +176,17 @@ def test_staleness_is_found_with_other_numpy_and_scipy_versions(monkeypatch, tmp
     other = tmp_path / "other.xlsx"
     collab.build(other)
     fresh = layout(read_book(other), "numpy 0.0.1, scipy 0.0.2")
-    assert layout(read_book(COMMITTED), committed_versions()) == fresh
+    book = read_book(COMMITTED)
+    committed = layout(book, committed_versions(book))
+    assert committed == fresh
     key = next(k for k, v in fresh.items() if isinstance(v, tuple) and v[1])
     fresh[key] = ("formula", fresh[key][1] + "+0", None, None)
-    assert layout(read_book(COMMITTED), committed_versions()) != fresh
+    assert committed != fresh
 
 
-def committed_versions():
-    """The "numpy X, scipy Y" the committed workbook's about sheet says it was solved with."""
-    about = read_book(COMMITTED).sheets["about"].cells.values()
+def committed_versions(book):
+    """The "numpy X, scipy Y" the committed workbook's about sheet (book) says it was solved with."""
+    about = book.sheets["about"].cells.values()
     return next(m.group(0) for c in about if isinstance(c.value, str)
                 for m in [re.search(r"numpy \S+, scipy [0-9.]+", c.value)] if m)
 

@@ -251,3 +251,14 @@ def test_the_reader_suites_pass_with_templates_on_every_sheet():
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *suites],
                           cwd=Path(__file__).parent, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+
+
+@pytest.mark.parametrize("text", ['A1*$A$1+SUM(A$1:A1)+COUNT(A:A)+SUM(1:1)+"B1"', "b3+$c$1", "7*2", "XFD5+A$1048576"])
+@pytest.mark.parametrize("dcol", [0, 1, -1])
+def test_translate_rows_is_translate_for_every_row(text, dcol):
+    shared = reader.SharedFormula(text)
+    for drows in ([1, 2, 3, 10], [0, 1], [-1, 5], [1048575]):
+        got = shared.translate_rows(drows, dcol)
+        one_by_one = [shared.translate(d, dcol) for d in drows]
+        refused = any("#REF!" in t for t in one_by_one) or (dcol == 0 and 0 in drows)
+        assert (got is None) == refused and (got is None or list(got) == one_by_one), (drows, one_by_one)

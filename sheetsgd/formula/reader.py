@@ -160,6 +160,43 @@ class SharedFormula:
         parts.append(text[pos:])
         self.parts = parts
 
+    def translate_rows(self, drows, dcol):
+        """translate(drow, dcol) for every drow of drows at once (an iterator of texts, made with
+        map/zip, for the row templates), or None when any text would hold #REF! (a reference
+        pushed off the grid) or be the master's own (drow = dcol = 0): translate() does those."""
+        if dcol == 0 and 0 in drows:
+            return None
+        if len(self.parts) == 1:
+            return repeat(self.text, len(drows))
+        columns = []
+        for part in self.parts:
+            if part.__class__ is str:
+                columns.append(repeat(part))
+                continue
+            kind, a1, x1, a2, x2 = part
+            if kind == "cols":
+                c1, c2 = (x1 if a1 else x1 + dcol), (x2 if a2 else x2 + dcol)
+                if not (1 <= c1 <= MAX_COL and 1 <= c2 <= MAX_COL):
+                    return None
+                columns.append(repeat(f"{'$' if a1 else ''}{COL_LETTERS[c1]}:{'$' if a2 else ''}{COL_LETTERS[c2]}"))
+                continue
+            if kind == "cell":
+                c = x1 if a1 else x1 + dcol
+                if not 1 <= c <= MAX_COL:
+                    return None
+                heads = [f"{'$' if a1 else ''}{COL_LETTERS[c]}{'$' if a2 else ''}"]
+                numbers = [(a2, x2)]
+            else:                                  # rows, "5:7"
+                heads = ["$" if a1 else "", ":" + ("$" if a2 else "")]
+                numbers = [(a1, x1), (a2, x2)]
+            for head, (anchored, x) in zip(heads, numbers):
+                moved = [x] if anchored else list(map(x.__add__, drows))
+                if min(moved) < 1 or max(moved) > MAX_ROW:
+                    return None
+                columns.append(repeat(head))
+                columns.append(repeat(str(x)) if anchored else map(str, moved))
+        return map("".join, zip(*columns))
+
     def translate(self, drow, dcol):
         if len(self.parts) == 1 or (drow == 0 and dcol == 0):
             return self.text
@@ -454,6 +491,11 @@ def _unescape(s):
     return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), s) if "_x" in s else s
 
 
+def _inline_text(raw):
+    """An inline string's text as it stands in <is><t>: entities, line ends and _xHHHH_ replaced."""
+    return _unescape(_xml_text(raw)) if "&" in raw or "\r" in raw or "_x" in raw else raw
+
+
 def _rich_text(el, t_tag, r_tag):
     """Text of an <si> or <is>: its <t>, or its runs' <t> concatenated; phonetic runs skipped."""
     parts = []
@@ -541,42 +583,10 @@ class _Shared:
         self.si, self.master = si, master    # master: (row, col, SharedFormula), as in _SheetReader.masters
 
     def texts(self, col, rows):
-        """Each row's formula text, or None when any would differ from translate's (a reference
-        pushed off the grid, which translate writes #REF!, or the master's own cell)."""
+        """Each row's formula text, or None when translate would write #REF! in one of them."""
         mr, mc, shared = self.master
-        dcol = col - mc
-        if dcol == 0 and rows[0] <= mr <= rows[-1]:
-            return None
-        if len(shared.parts) == 1:
-            return repeat("=" + shared.text, len(rows))
-        columns = [repeat("=")]
-        for part in shared.parts:
-            if part.__class__ is str:
-                columns.append(repeat(part))
-                continue
-            kind, a1, x1, a2, x2 = part
-            if kind == "cols":
-                c1, c2 = (x1 if a1 else x1 + dcol), (x2 if a2 else x2 + dcol)
-                if not (1 <= c1 <= MAX_COL and 1 <= c2 <= MAX_COL):
-                    return None
-                columns.append(repeat(f"{'$' if a1 else ''}{COL_LETTERS[c1]}:{'$' if a2 else ''}{COL_LETTERS[c2]}"))
-                continue
-            if kind == "cell":
-                c = x1 if a1 else x1 + dcol
-                if not 1 <= c <= MAX_COL:
-                    return None
-                heads = [f"{'$' if a1 else ''}{COL_LETTERS[c]}{'$' if a2 else ''}"]
-                numbers = [(a2, x2)]
-            else:                                  # rows, "5:7"
-                heads = ["$" if a1 else "", ":" + ("$" if a2 else "")]
-                numbers = [(a1, x1), (a2, x2)]
-            for head, (anchored, x) in zip(heads, numbers):
-                moved = [x] if anchored else list(map((x - mr).__add__, rows))
-                if min(moved) < 1 or max(moved) > MAX_ROW:
-                    return None
-                columns.append(repeat(head))
-                columns.append(repeat(str(x)) if anchored else map(str, moved))
-        return map("".join, zip(*columns))
+        moved = shared.translate_rows(list(map((-mr).__add__, rows)), col - mc)
+        return None if moved is None else map("=".__add__, moved)
 
 
 def _follower(fattrs, ftext, masters):
@@ -855,6 +865,14 @@ class _SheetReader:
         del data
         self.finish()
 
+    def raw_value(self, t, v, inline, r, col):
+        """value() of a <v> and inline text as they stand in the file (entities not yet replaced)."""
+        if v is not None and t != "n" and "&" in v:
+            v = _xml_text(v)
+        if inline is not None:
+            inline = _unescape(_xml_text(inline))
+        return self.value(t, v, inline, r, col)
+
     def value(self, t, v, inline, r, col):
         """A cell's cached value from its type t and the text of its <v> (None: no <v>)."""
         if t is None or t == "n":
@@ -970,14 +988,9 @@ class _SheetReader:
                     except ValueError:
                         self.fail_at(r, col, f"the number cell's value {v[:40]!r} is not a number")
                 elif t == "inlineStr" and v is None and inline is not None:   # text, as XlsxWriter writes it
-                    value = _unescape(_xml_text(inline)) if "&" in inline or "\r" in inline or "_x" in inline \
-                        else inline
+                    value = _inline_text(inline)
                 else:
-                    if v is not None and t != "n" and "&" in v:
-                        v = _xml_text(v)
-                    if inline is not None:
-                        inline = _unescape(_xml_text(inline))
-                    value = self.value(t, v, inline, r, col)
+                    value = self.raw_value(t, v, inline, r, col)
                 if fattrs is None:
                     if value is not None:
                         consts[(r, col)] = value
@@ -1055,7 +1068,8 @@ class _SheetReader:
             f_keys.append(keys)
             f_vals.append(vals)
             f_texts.append(formulas)
-        if rows[-1] - rows[0] + 1 == len(rows) and ordered_rows(rows):
+        ordered = ordered_rows(rows)
+        if ordered and rows[-1] - rows[0] + 1 == len(rows):
             for col, vals in zip(const_cols, const_vals):
                 self.add_run(col, rows[0], rows[-1], vals)
         # row by row, as scan() adds them: zip(*columns) gives each row's cells in column order
@@ -1070,7 +1084,6 @@ class _SheetReader:
             texts.extend(texts_in_order)
         kept = bool(const_keys or f_keys)
         max_col = max([k for k, t, vg, ig, p in tpl.cells if p is not None or vg or ig] or [0])
-        ordered = ordered_rows(rows)
         return (len(rows) * len(tpl.cells), ordered, (rows[0], tpl.first_col),
                 (rows[-1], tpl.last_col), rows[-1] if kept else 0, max_col)
 
@@ -1093,18 +1106,10 @@ class _SheetReader:
                 at = list(map(int, vs))
                 return None if min(at) < 0 else list(map(self.br.sst.__getitem__, at))
             if t == "inlineStr" and vs is None and inlines is not None:
-                return [_unescape(_xml_text(x)) if "&" in x or "\r" in x or "_x" in x else x
-                        for x in inlines]
-            out = []
-            for k, r in enumerate(rows):
-                v = None if vs is None else vs[k]
-                inline = None if inlines is None else inlines[k]
-                if v is not None and t != "n" and "&" in v:
-                    v = _xml_text(v)
-                if inline is not None:
-                    inline = _unescape(_xml_text(inline))
-                out.append(self.value(t, v, inline, r, col))
-            return out
+                return list(map(_inline_text, inlines))
+            n = len(rows)
+            return list(map(self.raw_value, repeat(t, n), vs or repeat(None, n), inlines or repeat(None, n),
+                            rows, repeat(col, n)))
         except (ValueError, IndexError, _Fail, _NotPlain):
             return None
 
