@@ -11,6 +11,8 @@ from ..errors import SheetsgdError
 MAX_ROW = 1_048_576
 MAX_COL = 16_384
 
+COL_LETTERS = [""]              # 1 -> "A" ... 16384 -> "XFD" (filled below)
+COL_NUMBER = {}                 # "A" -> 1 ... "XFD" -> 16384 (upper case)
 _CELL = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]{1,7})$")
 _COL_LETTERS = {}
 
@@ -33,6 +35,12 @@ def col_letters(col):
             out = chr(65 + rem) + out
         s = _COL_LETTERS[col] = out
     return s
+
+
+for _n in range(1, MAX_COL + 1):
+    COL_LETTERS.append(col_letters(_n))
+    COL_NUMBER[COL_LETTERS[_n]] = _n
+del _n
 
 
 def a1(row, col):
