@@ -8,23 +8,13 @@ the RMSE, here with SciPy's L-BFGS-B and the analytic gradient.
 Sums run in the order a spreadsheet adds them (factor 1, then 2, ...), so the cached values
 written into the workbook match a formula evaluator to the last bit or nearly.
 """
-import contextlib
 import time
 from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.optimize import minimize
 
-try:
-    from threadpoolctl import threadpool_limits
-except ImportError:   # optional: only the speed of a solve depends on it
-    threadpool_limits = None
-
-
-def single_threaded_blas():
-    """L-BFGS-B calls BLAS on 20 x 20 matrices; a thread pool there costs 10x the arithmetic
-    (2 ms instead of 0.2 ms per step on a busy 2-core machine)."""
-    return threadpool_limits(1) if threadpool_limits else contextlib.nullcontext()
+from .blas import single_threaded_blas   # L-BFGS-B calls BLAS on 20 x 20 matrices
 
 
 @dataclass(frozen=True)
