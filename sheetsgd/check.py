@@ -32,7 +32,8 @@ import numpy as np
 
 from .errors import SheetsgdError
 from .formula.book import Cell
-from .formula.reader import COL_LETTERS, cell_name, parse_cell, read_book
+from .formula.reader import read_book
+from .formula.refs import COL_LETTERS, cell_name, parse_cell, sheet_ref
 from .formula.values import ExcelError
 
 ABS_FLOOR = 1e-15            # numbers this close match whatever their size
@@ -316,12 +317,6 @@ def show_value(v):
     if isinstance(v, str):
         return '"' + v.replace('"', '""') + '"'
     return str(v)
-
-
-def sheet_ref(sheet, cell):
-    """dotprod!V41, 'my sheet'!B2 (quoted as Excel would)."""
-    plain_name = sheet.replace("_", "").replace(".", "").isalnum() and not sheet[:1].isdigit()
-    return f"{sheet}!{cell}" if plain_name else "'" + sheet.replace("'", "''") + f"'!{cell}"
 
 
 def format_report(report, show=10):

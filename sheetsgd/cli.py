@@ -11,6 +11,7 @@ import click
 
 from . import __version__
 from .errors import SheetsgdError
+from .formula.refs import MAX_ROW
 
 WORKBOOKS = ("collab", "graddesc", "neuralnet")
 
@@ -166,7 +167,7 @@ def eval_(file, cells):
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Directory for the PNGs (one per sheet, named WORKBOOK-SHEET.png).")
 @click.option("--dpi", type=click.IntRange(20, 300), default=60, show_default=True, help="Resolution of the PNGs.")
-@click.option("--max-rows", type=click.IntRange(1, 1048576), default=None,
+@click.option("--max-rows", type=click.IntRange(1, MAX_ROW), default=None,
               help="Print only each sheet's first N rows (a long sheet on one page is too small to read).")
 @click.option("--sheet", "sheets", multiple=True, metavar="NAME",
               help="Keep only this sheet's PNG (repeatable).  [default: every sheet]")

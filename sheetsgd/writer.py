@@ -21,9 +21,10 @@ import math
 
 import numpy as np
 import xlsxwriter
-from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name, xl_range_abs, xl_rowcol_to_cell
 
 from .atomic import atomic_path
+from .formula import refs
+from .formula.refs import quote_sheet  # noqa: F401  (the builders' writer.quote_sheet)
 from .formula.values import ExcelError
 
 # Document timestamps are fixed so two builds are byte-identical.
@@ -71,22 +72,26 @@ def cell_value(v):
     return v
 
 
+# The builders count rows and columns from 0, as XlsxWriter does; refs.py (1-based) is the one
+# home of A1 notation, these only shift by one.
+
 def a1(row, col, row_abs=False, col_abs=False):
     """0-based (row, col) -> "A1" (the lecture's notation; XlsxWriter is 0-based)."""
-    return xl_rowcol_to_cell(row, col, row_abs, col_abs)
+    return refs.a1(row + 1, col + 1, row_abs, col_abs)
 
 
 def rc(ref):
     """"A1" -> 0-based (row, col)."""
-    return xl_cell_to_rowcol(ref)
+    row, col = refs.parse_cell(ref)
+    return row - 1, col - 1
 
 
 def col_name(col):
-    return xl_col_to_name(col)
+    return refs.COL_LETTERS[col + 1]
 
 
 def abs_range(r0, c0, r1, c1):
-    return xl_range_abs(r0, c0, r1, c1)
+    return f"{a1(r0, c0, True, True)}:{a1(r1, c1, True, True)}"
 
 
 class Sheet:
@@ -175,13 +180,6 @@ class Sheet:
         """A reference to a cell of this sheet from another sheet: 'dotprod'!$B$25."""
         r, c = self._rc(cell)
         return f"{quote_sheet(self.name)}!{a1(r, c, absolute, absolute)}"
-
-
-def quote_sheet(name):
-    """Sheet name as it must appear in a reference: quoted only when needed."""
-    if name.replace("_", "").isalnum() and not name[0].isdigit():
-        return name
-    return "'" + name.replace("'", "''") + "'"
 
 
 class Workbook:
