@@ -30,6 +30,7 @@ from typing import List, Optional
 
 import numpy as np
 
+from .display import clean
 from .errors import SheetsgdError
 from .formula.book import Cell
 from .formula.reader import read_book
@@ -325,7 +326,7 @@ def format_report(report, show=10):
     head = ("sheet", "formulas", "matched", "max rel diff", "no cached value", "not checkable", "mismatched")
     rows = []
     for s in report.sheets:
-        rows.append((s.name, s.formulas, s.matched, s.max_rel if s.matched + s.mismatched else None,
+        rows.append((clean(s.name), s.formulas, s.matched, s.max_rel if s.matched + s.mismatched else None,
                      s.no_cached, sum(s.uncheckable.values()), s.mismatched))
     checked = [s for s in report.sheets if s.matched + s.mismatched]
     rows.append(("total", report.total("formulas"), report.total("matched"),

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .display import clean
 from .errors import SheetsgdError
 from .formula.refs import MAX_ROW
 
@@ -139,7 +140,7 @@ def check(files, tolerance, show):
       sheetsgd check workbooks/collab_filter.xlsx
     """
     from . import check as checker
-    return checker.run(files, tolerance=tolerance, show=show, echo=click.echo, keep=_LAST_BOOK)
+    return checker.run(files, tolerance=tolerance, show=show, echo=_echo_clean, keep=_LAST_BOOK)
 
 
 # The last book `check` read, kept alive so that the command, when it is the process, can
@@ -159,7 +160,13 @@ def eval_(file, cells):
       sheetsgd eval workbooks/collab_filter.xlsx dotprod!V41 'bias'!V42
     """
     from . import check as checker
-    return checker.run_eval(file, cells, echo=click.echo)
+    return checker.run_eval(file, cells, echo=_echo_clean)
+
+
+def _echo_clean(message="", **kwargs):
+    """click.echo of a line that quotes a file's text (sheet names, cell text, formulas): control,
+    bidi and lone-surrogate characters escaped visibly (sheetsgd/display.py)."""
+    click.echo(clean(message), **kwargs)
 
 
 @cli.command()
@@ -183,7 +190,7 @@ def render(workbook, out_dir, dpi, max_rows, sheets):
     from . import libreoffice
     _writable_dir("--out", out_dir)
     for png in libreoffice.render(workbook, out_dir, dpi=dpi, max_rows=max_rows, sheets=sheets):
-        click.echo(f"wrote {png}")
+        _echo_clean(f"wrote {png}")                # the PNG's name holds the sheet's
 
 
 @cli.command()
@@ -290,7 +297,7 @@ def main(argv=None):
         sys.exit(0)
     except click.UsageError as e:
         cmd = e.ctx.command_path if e.ctx is not None else "sheetsgd"
-        click.echo(f"{cmd}: error: {e.format_message()}", err=True)
+        _echo_clean(f"{cmd}: error: {e.format_message()}", err=True)
         sys.exit(2)
     except click.exceptions.Abort:
         click.echo("sheetsgd: interrupted", err=True)
@@ -299,19 +306,19 @@ def main(argv=None):
         click.echo("sheetsgd: interrupted", err=True)
         sys.exit(130)
     except SheetsgdError as e:
-        click.echo(f"sheetsgd: error: {e}", err=True)
+        _echo_clean(f"sheetsgd: error: {e}", err=True)
         sys.exit(e.exit_code)
     except OSError as e:        # the system's, not the input's: a full disk, a directory gone mid-build
-        click.echo(f"sheetsgd: error: {e}", err=True)
+        _echo_clean(f"sheetsgd: error: {e}", err=True)
         sys.exit(2)
     except Exception as e:      # XlsxWriter wraps the OSError of a failed save in its FileCreateError
         from xlsxwriter.exceptions import FileCreateError
         if not isinstance(e, FileCreateError):
             raise
-        click.echo(f"sheetsgd: error: {e}", err=True)
+        _echo_clean(f"sheetsgd: error: {e}", err=True)
         sys.exit(2)
     except click.ClickException as e:
-        click.echo(f"sheetsgd: error: {e.format_message()}", err=True)
+        _echo_clean(f"sheetsgd: error: {e.format_message()}", err=True)
         sys.exit(e.exit_code)
     code = rv if isinstance(rv, int) else 0
     if argv is None and _LAST_BOOK:   # the process itself: leave without tearing the book down
