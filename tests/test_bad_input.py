@@ -180,25 +180,25 @@ def test_a_directory_without_write_permission_is_refused(argv, ws, capsys):
 # ================================================================ atomic output
 
 def test_build_interrupted_midway_leaves_the_previous_workbook(ws, capsys, monkeypatch):
-    from sheetsgd.sheets import graddesc
+    from sheetsgd.sheets import optimizers
     argv = ["build", "--only", "graddesc", "--epochs", "2", "--rows", "4", "--out", "wb"]
     assert run(argv, capsys)[0] == 0
     before = snapshot(ws)
 
     def interrupted(*a, **k):
         raise KeyboardInterrupt            # Ctrl-C after four sheets were laid out
-    monkeypatch.setattr(graddesc, "compare_sheet", interrupted)
+    monkeypatch.setattr(optimizers, "compare_sheet", interrupted)
     code, out, err = run(argv + ["--lr", "basic=0.0002"], capsys)
     assert code == 130 and err.strip().splitlines()[-1] == "sheetsgd: interrupted"
     assert snapshot(ws) == before          # the old graddesc.xlsx, byte for byte; no .tmp-* beside it
 
 
 def test_collab_build_failing_midway_leaves_the_previous_workbook(ws, capsys, monkeypatch):
-    from sheetsgd.sheets import collab
+    from sheetsgd.sheets import dotprod
     argv = ["build", "--only", "collab", "--no-solve", "--factors", "2", "--out", "wb"]
     assert run(argv, capsys)[0] == 0
     before = snapshot(ws)
-    monkeypatch.setattr(collab, "bias_sheet", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(dotprod, "bias_sheet", lambda *a, **k: 1 / 0)
     with pytest.raises(ZeroDivisionError):       # a bug, not a user's error: it propagates, the file survives
         main(argv + ["--seed", "7"])
     assert snapshot(ws) == before

@@ -15,11 +15,11 @@ from sheetsgd.formula.reader import cell_name, parse_cell, read_book
 from sheetsgd.formula.values import NUM, ExcelError
 from sheetsgd.models import graddesc as gd
 from sheetsgd.sheets import graddesc as sg
-from sheetsgd.sheets.graddesc_more import SHEETS as MORE_SHEETS
+from sheetsgd.sheets import steps
 
 REPO = Path(__file__).resolve().parent.parent
 COMMITTED = REPO / "workbooks" / "graddesc.xlsx"
-HEADER_ROW = sg.HEADER + 1          # 1-based row of the tables' headers
+HEADER_ROW = steps.HEADER + 1          # 1-based row of the tables' headers
 FD_HEADERS = ("est de/db", "est de/da")
 
 
@@ -163,7 +163,7 @@ def test_the_first_epoch_has_the_lectures_columns(reference, default_book):
 def test_formulas_are_portable_and_not_volatile(default_book):
     used = set()
     for name, sheet in default_book.sheets.items():
-        if name in MORE_SHEETS:     # issue 8's sheets: tests/test_graddesc_more.py lints them
+        if name in sg.BEYOND_LECTURE:     # issue 8's sheets: tests/test_graddesc_beyond_lecture.py lints them
             continue
         for cell in sheet.cells.values():
             if cell.formula:
@@ -173,10 +173,10 @@ def test_formulas_are_portable_and_not_volatile(default_book):
 
 def test_data_is_values_not_randbetween(default_book):
     data = default_book.sheets["data"]
-    xs = [data.cells[(r, 2)] for r in range(sg.DATA_FIRST + 1, sg.DATA_FIRST + 30)]
+    xs = [data.cells[(r, 2)] for r in range(steps.DATA_FIRST + 1, steps.DATA_FIRST + 30)]
     assert all(c.formula is None for c in xs)
     assert [c.value for c in xs] == gd.data_x(29, 42).tolist()
-    assert data.cells[(sg.DATA_FIRST + 1, 3)].formula == f"=true_b+B{sg.DATA_FIRST + 1}*true_a"
+    assert data.cells[(steps.DATA_FIRST + 1, 3)].formula == f"=true_b+B{steps.DATA_FIRST + 1}*true_a"
 
 
 def test_hyperparameters_are_named_inputs(default_book):
@@ -218,7 +218,7 @@ def test_true_a_and_b_drive_the_data(tmp_path):
     book.sheets["data"].cells[(6, 3)].value = 3.0        # true a: 2 -> 3
     values = evaluate_book(book).values
     x = gd.data_x(5, 2)
-    ys = [values[("data", f"C{sg.DATA_FIRST + 1 + i}")] for i in range(5)]
+    ys = [values[("data", f"C{steps.DATA_FIRST + 1 + i}")] for i in range(5)]
     assert ys == (30 + x * 3).tolist()
     want = gd.run("adam", x, gd.data_y(x, a=3.0), 2).epochs["rmse"]
     col = headers(book.sheets["adam"])["RMSE"][0]

@@ -22,6 +22,7 @@ from sheetsgd.formula import evaluate_book
 from sheetsgd.formula.reader import read_book
 from sheetsgd.models import neuralnet as nn
 from sheetsgd.sheets import neuralnet as sheet
+from sheetsgd.sheets import softmax
 from sheetsgd.writer import Workbook
 
 REPO = Path(__file__).resolve().parent.parent
@@ -264,10 +265,10 @@ def test_softmax_and_cross_entropy_match_the_lecture(reference, tmp_path):
     path = tmp_path / "lecture.xlsx"
     ex = sheet.example_activations()
     with Workbook(path) as wb:
-        sheet.softmax_sheet(wb, acts)
-        ce_cells = sheet.cross_entropy_sheet(wb, ex["ce"], ex["targets"], is_cat, preds)
+        softmax.softmax_sheet(wb, acts)
+        ce_cells = softmax.cross_entropy_sheet(wb, ex["ce"], ex["targets"], is_cat, preds)
     values = evaluate_book(read_book(path)).values
-    first = sheet.SM_FIRST + 1
+    first = softmax.SM_FIRST + 1
     for k in range(2):
         col = lambda j: openpyxl.utils.get_column_letter(2 + 5 * k + j)
         got_exp = [values[("softmax", f"{col(1)}{first + i}")] for i in range(5)]

@@ -20,7 +20,8 @@ from sheetsgd.formula.reader import read_book
 from sheetsgd.lint import PORTABLE, lint_book
 from sheetsgd.models import collab as cf
 from sheetsgd.models import collab_reg as reg
-from sheetsgd.sheets import collab, collab_reg
+from sheetsgd.sheets import collab, crosstab, weight_decay
+from sheetsgd.writer import a1 as cell_a1
 
 SHEETS = ("weight_decay", "y_range")
 
@@ -55,7 +56,7 @@ def default(tmp_path_factory):
 @pytest.fixture(scope="module")
 def layout():
     ratings = lecture_ratings()
-    return collab_reg.DecayLayout(ratings, 5), collab.Grid(ratings, 5, bias=True)
+    return weight_decay.DecayLayout(ratings, 5), crosstab.Grid(ratings, 5, bias=True)
 
 
 def formula_cells(built, sheets=SHEETS):
@@ -77,7 +78,7 @@ def weights(built, sheet, b):
 
 
 def a1(rc):
-    return collab_reg.a1(*rc)
+    return cell_a1(*rc)
 
 
 # ---------------------------------------------------------------- formulas = evaluator = models
@@ -150,7 +151,7 @@ def test_weight_decay_lowers_the_valid_rmse(default, layout):
 
 def test_chosen_wd_beats_every_wd_tried_on_the_grid():
     ratings = lecture_ratings()
-    split_rng, wd_rng, _ = collab_reg.streams(42)
+    split_rng, wd_rng, _ = collab.streams(42)
     sp = reg.split(ratings, split_rng)
     start = cf.random_start(wd_rng, 15, 15, 5, bias=True)
     search = reg.choose_wd(sp, start)
@@ -286,7 +287,7 @@ def test_no_solve_writes_the_random_start(tmp_path):
     for name, ref, cell in formula_cells(built):
         assert close(float(cell.value), built.value(name, ref)), (name, ref)
     ws = built.cached["weight_decay"]
-    assert ws["H65"].value == collab_reg.WD_UNSOLVED
+    assert ws["H65"].value == weight_decay.WD_UNSOLVED
     assert all(0 <= c.value < 1 for row in ws["A43:F57"] for c in row)   # =RAND()-like, as Solver would find it
     assert all(0 <= c.value < 1 for row in built.cached["y_range"]["A26:F40"] for c in row)
 

@@ -1,79 +1,53 @@
-"""The weight_decay and y_range sheets of collab_filter.xlsx: taming the bias model.
+"""collab_filter.xlsx's weight_decay sheet: the bias model overfits; weight decay tames it.
 
-weight_decay: the crosstab split into train ratings and held-out (valid) ratings; the bias model
-fitted on the train ratings twice from the same start, once with wd = 0 and once with the wd
-SciPy chose for the lowest valid RMSE; each block shows its loss (MSE + wd * SUMSQ(weights), what
-Solver minimises), its train RMSE and its valid RMSE.
-y_range: the bias model with every prediction squashed into (lo, hi) by a sigmoid.
-
-Laid out like the bias sheet (sheets.collab.Grid: the crosstab at H2:V16 for the lecture's data,
-user bias and factors in A..F, movie bias and factors above the predictions), and written beside
-the NumPy twins in models.collab_reg: every cached value is the model's number, computed from the
-weights exactly as the file stores them.
+The crosstab is split into train ratings and held-out (valid) ratings; the bias model is fitted on
+the train ratings twice from the same start, once with wd = 0 and once with the wd SciPy chose for
+the lowest valid RMSE; each block shows its loss (MSE + wd * SUMSQ(weights), what Solver
+minimises), its train RMSE and its valid RMSE. Laid out like the bias sheet (sheets/crosstab.py),
+each result cell a (key, label, formula, meaning) row beside its NumPy twin in models.collab_reg.
 """
 import numpy as np
 
 from ..models import collab as cf
 from ..models import collab_reg as reg
-from ..writer import a1, col_name, stored
-from .collab import (PRED_FMT, RATINGS_FMT, RMSE_FMT, SOLVER_OPTIONS, Grid, bias_blocks, bias_inputs, crosstab,
-                     factor_blocks, notes, widths)
+from ..writer import a1, stored
+from .crosstab import (BIAS, MASKED_MSE, RATINGS_FMT, RMSE, RMSE_FMT, SUMSQ, Grid, bias_inputs, crosstab, factor_blocks,
+                       fmt, notes, prediction_cells, prediction_format, solver_model, widths)
 
 # Without --no-solve's search, the wd block shows this wd (and the random start, like every sheet).
 WD_UNSOLVED = 0.01
 
-FORMATS = {
-    "valid": {"bg_color": "#E4DFEC", "font_color": "#5B2C83", "border": 1, "border_color": "#BFBFBF"},
-    "valid_blank": {"border": 1, "border_color": "#BFBFBF"},     # editable, but light: the ratings stand out
-    "held_out": {"bg_color": "#E4DFEC"},                         # a held-out cell, blank in the train crosstab
-    "valid_pred": {"bold": True, "font_color": "#5B2C83"},       # a prediction of a held-out rating
-    "unrated": {"italic": True, "font_color": "#7F7F7F"},
-    "loss": {"bold": True, "border": 2, "num_format": "0.0000"},
-    "bold": {"bold": True},
-}
+# A block's results, under its predictions: (key, label, formula, meaning). {train}, {valid}: the two
+# crosstabs; {preds}: this block's predictions; {wd}: its wd's name; {mse}, {sumsq}: its cells.
+RESULTS = [
+    ("mse", "MSE on the train ratings", "=" + MASKED_MSE.replace("{ratings}", "{train}"),
+     "mean squared error over the train cells only"),
+    ("sumsq", "SUMSQ of every weight", SUMSQ, "the sum of every weight squared, biases and factors"),
+    ("loss", "loss = MSE + wd * SUMSQ", "={mse}+{wd}*{sumsq}", "what the fit (and Solver) minimises"),
+    ("train", "train RMSE", "=SQRT({mse})", "the RMSE on the ratings it was fitted to"),
+    ("valid", "valid RMSE", "=SQRT(" + MASKED_MSE.replace("{ratings}", "{valid}") + ")",
+     "the RMSE on ratings no fit has seen"),
+]
+RESULT_STYLE = {"mse": (RMSE_FMT, "formula"), "sumsq": ("0.00", "formula"), "loss": None,
+                "train": (RMSE_FMT, "result"), "valid": (RMSE_FMT, "result")}
 
 
-def fmt(s, key, num_format=None):
-    cache = s.book.__dict__.setdefault("_collab_reg_formats", {})
-    if (key, num_format) not in cache:
-        spec = dict(FORMATS[key], **({"num_format": num_format} if num_format else {}))
-        cache[(key, num_format)] = s.book.wb.add_format(spec)
-    return cache[(key, num_format)]
-
-
-def streams(seed):
-    """Three more independent streams from the build's seed: the split, the wd start, the y_range starts.
-    (Children 3..5 of the seed; sheets.collab.generators uses children 0..2.)"""
-    return tuple(np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6)[3:])
-
-
-def add_sheets(wb, ratings, factors=5, seed=42, solve=True):
-    """Fit and write the weight_decay and y_range sheets into an open writer.Workbook.
-
-    Returns {"weight_decay": {...}, "y_range": {"rmse": ..., "cell": (row, col)}} (the about sheet's results)."""
-    split_rng, wd_rng, y_rng = streams(seed)
+def add_sheet(wb, ratings, factors, split_rng, wd_rng, seed, solve=True):
+    """Split, fit (unless not solve) and write the weight_decay sheet; returns what the about sheet reads."""
     sp = reg.split(ratings, split_rng)
     nu, nm = ratings.matrix.shape
     start = cf.random_start(wd_rng, nu, nm, factors, bias=True)
-    lo, hi = (stored(x) for x in reg.Y_RANGE)
     if solve:
         none = reg.fit_decayed(sp.train, start, 0.0)
         search = reg.choose_wd(sp, start)
         tuned = search.fit
-        y_run = reg.solve_y_range(ratings, y_rng, factors, lo, hi, stored(reg.Y_RANGE_WD))
-        y_weights = y_run.best.weights
     else:
-        none = tuned = search = y_run = None
-        y_weights = cf.random_start(y_rng, nu, nm, factors, bias=True)
+        none = tuned = search = None
     blocks = [("no weight decay", "wd_0", 0.0, none.weights if solve else start, none),
               ("weight decay", "wd", search.wd if solve else WD_UNSOLVED, tuned.weights if solve else start, tuned)]
-    decay = weight_decay_sheet(wb, sp, [(title, name, stored(wd), w.map(stored), run)
-                                        for title, name, wd, w, run in blocks], search, seed)
-    y = y_range_sheet(wb, ratings, y_weights.map(stored), lo, hi, stored(reg.Y_RANGE_WD), y_run)
-    return {"weight_decay": decay, "y_range": y}
+    return weight_decay_sheet(wb, sp, [(title, name, stored(wd), w.map(stored), run)
+                                       for title, name, wd, w, run in blocks], search, seed)
 
-
-# ---------------------------------------------------------------- weight_decay
 
 class Block(Grid):
     """One bias model below the crosstabs, from row `top`: its wd, weights, predictions, results."""
@@ -113,10 +87,6 @@ class DecayLayout:
         return tr, va
 
 
-def masked_mse(ratings_range, preds_range):
-    return f'SUMPRODUCT(({ratings_range}<>"")*({ratings_range}-{preds_range})^2)/COUNT({ratings_range})'
-
-
 def valid_crosstab(s, L, sp):
     """The held-out ratings, in their own colour (inputs: move a rating between the crosstabs to re-split)."""
     g = L.train
@@ -148,43 +118,27 @@ def decay_block(s, L, b, sp, title, name, wd, w):
     bias_inputs(s, b, w)
 
     preds = cf.predict(w)
-    ur0, ur1, ub = col_name(b.uf_col0), col_name(b.uf_col0 + b.k - 1), col_name(b.ub_col)
-    for i in range(b.nu):
-        r = b.pred_row0 + i + 1
-        for j in range(b.nm):
-            c = col_name(b.col0 + j)
-            s.formula(b.pred(i, j), f"=MMULT(${ur0}{r}:${ur1}{r},{c}${b.mf_row0 + 1}:{c}${b.mf_row0 + b.k})"
-                      f"+{c}${b.mb_row + 1}+${ub}{r}", preds[i, j], PRED_FMT)
-    s.color_scale(b.pred(0, 0), b.pred(b.nu - 1, b.nm - 1))
+    prediction_cells(s, b, BIAS, preds)
     top_train, top_valid = a1(*g.rating(0, 0)), a1(*L.valid(0, 0))
-    r0, r1 = b.pred_row0, b.pred_row0 + b.nu - 1
-    s.ws.conditional_format(r0, b.col0, r1, b.last_col, {
-        "type": "formula", "criteria": f"={top_valid}<>\"\"", "format": fmt(s, "valid_pred")})
-    s.ws.conditional_format(r0, b.col0, r1, b.last_col, {
-        "type": "formula", "criteria": f"=AND({top_train}=\"\",{top_valid}=\"\")", "format": fmt(s, "unrated")})
+    prediction_format(s, b, f"={top_valid}<>\"\"", "valid_pred")
+    prediction_format(s, b, f"=AND({top_train}=\"\",{top_valid}=\"\")")
 
     # The loss and the two RMSEs, each beside its NumPy twin.
-    tr, va = L.ranges()
-    pr = b.preds_range()
     out = {"mse": reg.mse(sp.train, preds), "sumsq": reg.sumsq(w)}
     out["loss"] = out["mse"] + wd * out["sumsq"]
     out["train"] = float(np.sqrt(out["mse"]))
     out["valid"] = cf.rmse(sp.valid, preds)
-    formulas = {
-        "mse": ("MSE on the train ratings", f"={masked_mse(tr, pr)}", None),
-        "sumsq": ("SUMSQ of every weight", f"=SUMSQ({b.movies_range(True)},{b.users_range(True)})", "0.00"),
-        "loss": ("loss = MSE + wd * SUMSQ", f"={b.cell('mse')}+{name}*{b.cell('sumsq')}", "loss"),
-        "train": ("train RMSE", f"=SQRT({b.cell('mse')})", "result"),
-        "valid": ("valid RMSE", f"=SQRT({masked_mse(va, pr)})", "result"),
-    }
-    for key, (label, text, style) in formulas.items():
+    tr, va = L.ranges()
+    names = {"train": tr, "valid": va, "preds": b.preds_range(), "wd": name, "mse": b.cell("mse"),
+             "sumsq": b.cell("sumsq"), "movies": b.movies_range(True), "users": b.users_range(True)}
+    for key, label, formula, _ in RESULTS:
         s.text((b.result[key], b.last_col - 1), label, "label")
-        if style == "loss":
+        text = formula.format_map(names)
+        if RESULT_STYLE[key] is None:
             s.ws.write_formula(b.result[key], b.last_col, text, fmt(s, "loss"), out[key])
-        elif style == "0.00":
-            s.formula((b.result[key], b.last_col), text, out[key], style)
         else:
-            s.formula((b.result[key], b.last_col), text, out[key], RMSE_FMT, style=style or "formula")
+            num_format, style = RESULT_STYLE[key]
+            s.formula((b.result[key], b.last_col), text, out[key], num_format, style=style)
     return out
 
 
@@ -217,7 +171,7 @@ def summary(s, L, sp, results, tuned_name):
         elif text:
             s.formula((r + n, c), text, value, RMSE_FMT, style="result")
     s.formula((r + 7, c), f"=AVERAGE({tr})", mean, "0.00")
-    s.formula((r + 8, c), f"=SQRT(SUMPRODUCT(({va}<>\"\")*({va}-{mean_cell})^2)/COUNT({va}))", baseline, RMSE_FMT)
+    s.formula((r + 8, c), RMSE.format(ratings=va, preds=mean_cell), baseline, RMSE_FMT)
     return r + len(rows) + 1, baseline
 
 
@@ -236,10 +190,7 @@ def weight_decay_sheet(wb, sp, blocks, search, seed):
     note_row, baseline = summary(s, L, sp, results, blocks[1][1])
     # Data > Solver opens on the weight-decay block: minimise its loss by changing its weights.
     b1 = L.blocks[1]
-    s.define_name("solver_adj", f"{s.name}!{b1.movies_range(True)},{s.name}!{b1.users_range(True)}")
-    s.define_name("solver_opt", f"{s.name}!{b1.cell('loss', True)}")
-    for name, value in SOLVER_OPTIONS.items():
-        s.define_name(name, value)
+    solver_model(s, b1, b1.cell("loss", True))
 
     b0 = L.blocks[0]
     n_weights = blocks[0][3].flat().size
@@ -293,74 +244,3 @@ def weight_decay_sheet(wb, sp, blocks, search, seed):
             "rmse": results[1]["valid"], "cell": (b1.result["valid"], b1.last_col)}
 
 
-# ---------------------------------------------------------------- y_range
-
-def y_range_sheet(wb, ratings, w, lo, hi, wd, run):
-    s = wb.sheet("y_range")
-    g = Grid(ratings, w.k, bias=True)
-    s.title((0, 0), "y_range")
-    bias_blocks(s, g, ratings, w)
-
-    # lo, hi and wd: named inputs at the top left, beside the crosstab.
-    r = g.rating(0, 0)[0] + 1
-    for n, (name, value, num_format) in enumerate((("lo", lo, "0.0"), ("hi", hi, "0.0"), ("wd", wd, "0.000"))):
-        s.text((r + n, 0), name, "rowhead")
-        s.input((r + n, 1), value, num_format)
-        s.define_name(name, f"{s.name}!{a1(r + n, 1, True, True)}")
-    for n, line in enumerate(["prediction =", "lo + (hi - lo) * sigmoid(x),", "sigmoid(x) = 1/(1+EXP(-x)),",
-                              "x = the bias sheet's", "prediction (dot product", "+ movie bias + user bias)"]):
-        s.note((r + 4 + n, 0), line)
-
-    preds = reg.predict_y_range(w, lo, hi)
-    ur0, ur1, ub = col_name(g.uf_col0), col_name(g.uf_col0 + g.k - 1), col_name(g.ub_col)
-    for i in range(g.nu):
-        rr = g.pred_row0 + i + 1
-        for j in range(g.nm):
-            c = col_name(g.col0 + j)
-            x = f"MMULT(${ur0}{rr}:${ur1}{rr},{c}${g.mf_row0 + 1}:{c}${g.mf_row0 + g.k})+{c}${g.mb_row + 1}+${ub}{rr}"
-            s.formula(g.pred(i, j), f"=lo+(hi-lo)/(1+EXP(-({x})))", preds[i, j], PRED_FMT)
-    s.color_scale(g.pred(0, 0), g.pred(g.nu - 1, g.nm - 1))
-    s.ws.conditional_format(g.pred_row0, g.col0, g.pred_row0 + g.nu - 1, g.last_col, {
-        "type": "formula", "criteria": f"={a1(*g.rating(0, 0))}=\"\"", "format": fmt(s, "unrated")})
-
-    rr, pr = g.ratings_range(), g.preds_range()
-    value = cf.rmse(ratings, preds)
-    s.text((g.rmse_row, g.last_col - 1), "RMSE", "label")
-    s.formula(g.rmse_cell(), f"=SQRT({masked_mse(rr, pr)})", value, RMSE_FMT, style="result")
-    # What the fit (and Solver) minimises: MSE + wd * SUMSQ(weights), the MSE as RMSE^2.
-    ss_row, loss_row = g.rmse_row + 1, g.rmse_row + 2
-    ss = reg.sumsq(w)
-    loss = value ** 2 + wd * ss
-    s.text((ss_row, g.last_col - 1), "SUMSQ of every weight", "label")
-    s.formula((ss_row, g.last_col), f"=SUMSQ({g.movies_range(True)},{g.users_range(True)})", ss, "0.00")
-    s.text((loss_row, g.last_col - 1), "loss = RMSE^2 + wd * SUMSQ", "label")
-    s.ws.write_formula(loss_row, g.last_col, f"={a1(*g.rmse_cell())}^2+wd*{a1(ss_row, g.last_col)}",
-                       fmt(s, "loss"), loss)
-    s.define_name("solver_adj", f"{s.name}!{g.movies_range(True)},{s.name}!{g.users_range(True)}")
-    s.define_name("solver_opt", f"{s.name}!{a1(loss_row, g.last_col, True, True)}")
-    for name, v in SOLVER_OPTIONS.items():
-        s.define_name(name, v)
-
-    fitted = (f"Fitted on every rating (the best of {len(run.fits)} L-BFGS-B runs from random starts) by minimising"
-              if run is not None else "The random start (built with --no-solve): Solver fits it by minimising")
-    top = float(ratings.matrix[ratings.mask].max())
-    x_top = float(np.log((top - lo) / (hi - top))) if lo < top < hi else None
-    notes(s, g, [
-        (g.rating(0, 0)[0], ["Ratings (data): the same crosstab as on dotprod and bias."]),
-        (g.mb_row, ["Biases and factors (weights), as on the bias sheet, fitted for this model."]),
-        (g.pred_row0, ["Predictions: x = dot product + movie bias + user bias, then squashed into (lo, hi):",
-                       "lo + (hi - lo) / (1 + EXP(-x)). Whatever the weights, a prediction stays inside (lo, hi):",
-                       "no 6.2 stars, no -0.5: the model need not learn the range of the ratings, it is built in.",
-                       f"Why hi = {hi:g} and not {top:g}: a sigmoid never reaches its asymptotes,",
-                       f"so a prediction of {hi:g} would need x = +infinity. "
-                       + (f"With hi = {hi:g}, a {top:g} needs only x = {x_top:.2f};" if lo < top < hi else
-                          f"Your ratings reach {top:g}: set hi a little above that;"),
-                       f"lo = {lo:g} below the lowest rating does the same at the bottom."]),
-        (g.rmse_row, ["RMSE over the rated cells, as on the bias sheet.", fitted,
-                      f"the loss = MSE + wd * SUMSQ, with a tiny wd = {wd:g}: without it the fit drives some x to",
-                      "+-100s where the sigmoid is flat, their predictions stick at exactly lo or hi and",
-                      "the gradient vanishes. Data > Solver: minimise the loss by changing the weights (set up)."]),
-    ])
-    widths(s, g)
-    s.freeze(g.rating(0, 0))
-    return {"rmse": value, "cell": g.rmse_cell(), "grid": g, "preds": preds}

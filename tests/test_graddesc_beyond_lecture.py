@@ -17,12 +17,12 @@ from sheetsgd.lint import PORTABLE, lint_formula
 from sheetsgd.models import graddesc as gd
 from sheetsgd.models import optim_more as om
 from sheetsgd.sheets import graddesc as sg
-from sheetsgd.sheets import graddesc_more as more
+from sheetsgd.sheets import lr_find, pytorch, steps
 
 REPO = Path(__file__).resolve().parent.parent
 COMMITTED = REPO / "workbooks" / "graddesc.xlsx"
-HEADER_ROW = sg.HEADER + 1           # 1-based row of the tables' headers
-FIRST_ROW = sg.FIRST + 1             # 1-based row of the first step
+HEADER_ROW = steps.HEADER + 1           # 1-based row of the tables' headers
+FIRST_ROW = steps.FIRST + 1             # 1-based row of the first step
 STEPS = sg.ROWS * sg.EPOCHS          # rows of the default step sheets
 
 
@@ -59,8 +59,8 @@ def test_committed_workbook_checks_every_cell_of_the_new_sheets():
     computed by the evaluator and equals the models' cached value to 1e-12."""
     report = check_workbook(COMMITTED, show=None)
     sheets = {s.name: s for s in report.sheets}
-    assert set(more.SHEETS) <= set(sheets)
-    for name in more.SHEETS:
+    assert set(sg.BEYOND_LECTURE) <= set(sheets)
+    for name in sg.BEYOND_LECTURE:
         s = sheets[name]
         assert s.formulas > 0 and not s.uncheckable and s.no_cached == 0, name
         assert s.matched == s.formulas, (name, [(m.cell, m.cached, m.computed) for m in s.mismatches[:3]])
@@ -84,7 +84,7 @@ def test_other_sizes_check(tmp_path, opts):
 def test_formulas_are_portable_and_not_volatile(small):
     book = read_book(small)
     used, warnings = set(), []
-    for name in more.SHEETS:
+    for name in sg.BEYOND_LECTURE:
         for cell in book.sheets[name].cells.values():
             if cell.formula:
                 used |= set(functions_used(cell.formula))
@@ -412,7 +412,7 @@ def test_libreoffice_agrees(small, soffice):
     theirs = libreoffice.libreoffice_values(small)
     book = read_book(small)
     cached = {(name, cell_name(r, c)): cell.value for name, sheet in book.sheets.items()
-              for (r, c), cell in sheet.cells.items() if cell.formula and name in more.SHEETS}
+              for (r, c), cell in sheet.cells.items() if cell.formula and name in sg.BEYOND_LECTURE}
     assert set(cached) <= set(theirs)
     worst = max(libreoffice.difference(cached[k], theirs[k]) for k in cached)
     assert worst < 1e-14
@@ -438,7 +438,7 @@ def test_sgd_torch_diverges_honestly(small):
     values = evaluate_book(book).values
     x = gd.data_x(8, 5)
     run = om.run("sgd_torch", x, gd.data_y(x), 3, {"lr": 1e5})
-    keys = [k for k, *_ in more.SGD_TORCH]
+    keys = [k for k, *_ in pytorch.SGD_TORCH]
     for k in ("new_b", "err2"):
         col = 4 + keys.index(k)             # 1-based, after epoch, step, t
         cells = [values[("sgd_torch", cell_name(FIRST_ROW + i, col))] for i in range(24)]
@@ -454,7 +454,7 @@ def test_lr_find_without_a_stop_overflows_to_num(small):
     values = evaluate_book(book).values
     x = gd.data_x(8, 5)
     found = om.lr_find(x, gd.data_y(x), rows=100, overrides={"stop_at": 1e300, "end_lr": 1e6, "num_it": 20})
-    heads = ["i", "lr"] + [k for k, *_ in more.LR_FIND]
+    heads = ["i", "lr"] + [k for k, *_ in lr_find.LR_FIND]
     for k in ("loss", "smooth", "stop"):
         c = heads.index(k) + 1
         got = [values[("lr_find", cell_name(FIRST_ROW + i, c))] for i in range(100)]
