@@ -3,6 +3,7 @@
 Every user error is one line on stderr naming the bad value, exit code 2, no traceback,
 and nothing written (options are validated before any work starts).
 """
+import math
 import os
 import sys
 from pathlib import Path
@@ -15,6 +16,17 @@ from .errors import SheetsgdError
 from .formula.refs import MAX_ROW
 
 WORKBOOKS = ("collab", "graddesc", "neuralnet")
+
+
+class FiniteFloatRange(click.FloatRange):
+    """click.FloatRange that also refuses nan (every comparison with nan is false, so FloatRange
+    lets it through) and, with open bounds, inf."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number; expected {self._describe_range()}", param, ctx)
+        return number
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -117,7 +129,7 @@ def build(out_dir, only, seed, factors, no_solve, epochs, rows, lrs, ratings_pat
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--tolerance", type=click.FloatRange(0, 1), default=1e-12, show_default=True,
+@click.option("--tolerance", type=FiniteFloatRange(0, 1), default=1e-12, show_default=True,
               help="Largest relative difference that still counts as a match: "
                    "|a-b| <= tolerance*max(|a|,|b|), or |a-b| <= 1e-15 near 0. "
                    "Text, TRUE/FALSE and errors must be equal.")
@@ -203,9 +215,9 @@ def render(workbook, out_dir, dpi, max_rows, sheets):
 @click.option("--factors", type=click.IntRange(1), default=40, show_default=True,
               help="Latent factors per user and per movie (the lesson's n_factors).")
 @click.option("--epochs", type=click.IntRange(1, 1000), default=5, show_default=True, help="fit_one_cycle's epochs.")
-@click.option("--lr", type=click.FloatRange(0, 10, min_open=True), default=5e-3, show_default=True,
+@click.option("--lr", type=FiniteFloatRange(0, 10, min_open=True), default=5e-3, show_default=True,
               help="fit_one_cycle's maximum learning rate.")
-@click.option("--wd", type=click.FloatRange(0, 100), default=0.1, show_default=True, help="Weight decay.")
+@click.option("--wd", type=FiniteFloatRange(0, 100), default=0.1, show_default=True, help="Weight decay.")
 @click.option("--bs", type=click.IntRange(1, 1_000_000), default=64, show_default=True, help="Batch size.")
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=42, show_default=True,
               help="Seed of the validation split, the initial weights and the shuffling.")

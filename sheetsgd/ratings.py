@@ -3,7 +3,8 @@
 Two ratings layouts, told apart by their content (not their name):
   u.data       MovieLens 100k: ``user<TAB>item<TAB>rating<TAB>timestamp``, no header
   ratings.csv  MovieLens latest: header ``userId,movieId,rating,timestamp``, half stars (3.5)
-Titles: ``u.item`` (``id|title|date|...``, latin-1) or ``movies.csv`` (``movieId,title,genres``).
+Titles: ``u.item`` (``id|title|date|...``, latin-1) or ``movies.csv`` (``movieId,title,genres``), in
+UTF-8 or else Windows-1252 (latin-1's superset: 0x92 is a right quote, not a C1 control character).
 
 What is accepted, and why:
 - fields are separated by the file's separator (tab, comma or space, from line 1) and/or
@@ -268,16 +269,11 @@ def read_ratings(path) -> Ratings:
 # ---------------------------------------------------------------- titles
 
 def read_titles(path) -> dict:
-    """{movie id: title} from u.item (id|title|..., latin-1) or movies.csv (movieId,title,genres)."""
+    """{movie id: title} from u.item (id|title|...) or movies.csv (movieId,title,genres), in UTF-8 or
+    Windows-1252 (which reads MovieLens 100k's latin-1 u.item the same)."""
     import csv
     path = Path(path)
-    data = _read_bytes(path)
-    try:
-        text = data.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError:
-        if b"|" not in data.split(b"\n", 1)[0]:
-            text = _decode_utf8(data, path, "movies.csv")      # raises, naming the line
-        text = data.decode("latin-1")             # MovieLens 100k's u.item is latin-1
+    text = _decode_titles(_read_bytes(path), path)
     lines = text.split("\n")
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     if first is None:
@@ -308,6 +304,26 @@ def read_titles(path) -> dict:
     if not titles:
         raise SheetsgdError(f"{path}: a header but no titles, expected {expected}")
     return titles
+
+
+def _decode_titles(data, path):
+    """A titles file's text: UTF-8 (MovieLens latest), else Windows-1252, the superset of latin-1
+    that MovieLens 100k's u.item is written in and that Excel on Windows saves a CSV in: its bytes
+    0x80-0x9F are quotes, dashes and the euro sign, never the C1 control characters latin-1
+    would make of them. The five bytes Windows-1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90,
+    0x9D) mean the file is in some other encoding: refused, naming the line."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        _decode_utf8(data, path, "a titles file")                 # raises: UTF-16, save it as UTF-8
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError as e:
+        raise SheetsgdError(
+            f"{path}: line {_line_of(data, e.start)}: byte 0x{data[e.start]:02x} is neither UTF-8 nor "
+            f"Windows-1252 text; titles must be UTF-8 (movies.csv), Windows-1252 or latin-1 (u.item)") from None
 
 
 # ---------------------------------------------------------------- the lecture's 15x15 sheet

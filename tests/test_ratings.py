@@ -135,6 +135,15 @@ def test_titles_u_item_latin1(tmp_path):
     assert read_titles(p) == {1: "Toy Story (1995)", 2: "Misérables, Les (1995)"}
 
 
+@pytest.mark.parametrize("name, line", [("u.item", b"1|Schindler\x92s List \x96 \x80 5 (1993)|01-Jan-1993||http://x|0\n"),
+                                        ("movies.csv", b"movieId,title,genres\n1,Schindler\x92s List \x96 \x80 5 (1993),Drama\n")])
+def test_titles_windows_1252(tmp_path, name, line):
+    """Excel on Windows saves Windows-1252: 0x92, 0x96, 0x80 are a right quote, an en dash and the euro
+    sign (Microsoft's cp1252 table), never the C1 controls latin-1 would make of them (issue 14)."""
+    p = write(tmp_path, name, line)
+    assert read_titles(p) == {1: "Schindler\u2019s List \u2013 \u20ac 5 (1993)"}
+
+
 def test_titles_movies_csv(tmp_path):
     p = write(tmp_path, "movies.csv", 'movieId,title,genres\n1,Toy Story (1995),Comedy\n'
                                       '11,"American President, The (1995)",Comedy|Drama\n')
@@ -146,7 +155,9 @@ def test_titles_movies_csv(tmp_path):
     (b"1|A|x\nabc|B|y\n", 2, "whole-number movie id"),
     (b"1|A|x\n2\n", 2, "expected id|title"),
     (b"1|A|x\n1|B|y\n", 2, "movie 1 again (already on line 1)"),
-    (b"movieId,title\n1,\xe9t\xe9\n", 2, "not UTF-8"),
+    (b"movieId,title\n1,A\n2,\x81t\xe9\n", 3, "byte 0x81 is neither UTF-8 nor Windows-1252"),
+    (b"1|A|x\n2|\x9dB|y\n", 2, "byte 0x9d is neither UTF-8 nor Windows-1252"),
+    ("1|Toy|x\n".encode("utf-16"), 1, "the file is UTF-16"),
     (b"title;year\nA;1\n", 1, "expected id|title"),
 ])
 def test_bad_titles(tmp_path, content, line, words):
