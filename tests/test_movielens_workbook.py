@@ -216,3 +216,27 @@ def test_same_inputs_give_a_byte_identical_workbook(tmp_path, capsys):
                            + SMALL, capsys)
         assert code == 0, err
     assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
+
+
+def test_the_cell_bound_holds_for_a_built_workbook(small_build):
+    """check_fits refuses a workbook over the reader's MAX_CELLS before training (issue 14: 1M ratings
+    made a workbook `sheetsgd check` refused); its bound must hold for what build writes."""
+    from sheetsgd.formula.reader import read_book
+    out, tables, _, _ = small_build
+    book = read_book(out)
+    cells = sum(len(s.cells) for s in book.sheets.values())
+    bound = ml.workbook_cells(len(tables.rating), len(tables.user_ids), len(tables.movie_ids), 4)
+    assert cells <= bound <= cells + ml.OTHER_CELLS, (cells, bound)
+
+
+def test_a_workbook_over_checks_cell_limit_is_refused_before_training(tmp_path, capsys, monkeypatch):
+    from sheetsgd.formula import reader
+    data, _ = write_ratings(tmp_path)
+    monkeypatch.setattr(reader, "MAX_CELLS", 8_000)
+    monkeypatch.setattr(model, "train", lambda *a, **k: pytest.fail("trained a workbook it cannot write"))
+    code, out, err = run(["movielens", "--ratings", str(data), "--out", str(tmp_path / "m.xlsx")] + SMALL, capsys)
+    assert code == 2 and out == "" and not (tmp_path / "m.xlsx").exists()
+    fit = (8_000 - ml.workbook_cells(0, 40, 30, 4)) // 11
+    assert err.strip() == (f"sheetsgd: error: 500 ratings: the workbook would hold up to {ml.workbook_cells(500, 40, 30, 4):,} "
+                           f"cells, over the 8,000-cell limit of `sheetsgd check` on a workbook; with 40 users, "
+                           f"30 movies and 4 factors at most {fit:,} ratings fit: use a ratings file with fewer lines")

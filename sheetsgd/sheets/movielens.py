@@ -64,8 +64,22 @@ def max_ratings():
     return EXCEL_ROWS - FIRST_RATING_ROW + 1
 
 
+# Cells of the workbook besides the users, movies and ratings tables: the ratings sheet's head
+# (23), bias (<= 196), pca (<= 470), about (45 + 3 an epoch, epochs <= 1000), rounded up.
+OTHER_CELLS = 4_000
+CELLS_PER_RATING = len(RATING_COLUMNS)
+
+
+def workbook_cells(n_ratings, n_users, n_movies, factors):
+    """An upper bound on the cells the workbook holds (tests/test_movielens_workbook.py reads one back)."""
+    return (CELLS_PER_RATING * n_ratings + (n_users + 1) * (USER_FACTOR_COL + factors)
+            + (n_movies + 1) * (MOVIE_FACTOR_COL + factors) + OTHER_CELLS)
+
+
 def check_fits(n_ratings, n_users, n_movies, factors):
-    """Refuse (one line, naming what fits) a workbook that Excel could not open, before training."""
+    """Refuse (one line, naming what fits) a workbook that Excel could not open, or that `sheetsgd
+    check` would refuse (its limit on the cells of an untrusted workbook), before training."""
+    from ..formula.reader import MAX_CELLS
     check_factors(factors)
     if n_ratings > max_ratings():
         raise SheetsgdError(
@@ -75,6 +89,15 @@ def check_fits(n_ratings, n_users, n_movies, factors):
         if n + 1 > EXCEL_ROWS:
             raise SheetsgdError(f"{n:,} {what}: the {what} sheet holds one a row and Excel has {EXCEL_ROWS:,} "
                                 f"rows; use a ratings file with at most {EXCEL_ROWS - 1:,} {what}")
+    cells = workbook_cells(n_ratings, n_users, n_movies, factors)
+    if cells > MAX_CELLS:
+        fit = (MAX_CELLS - workbook_cells(0, n_users, n_movies, factors)) // CELLS_PER_RATING
+        what = (f"at most {fit:,} ratings fit: use a ratings file with fewer lines" if fit > 0 else
+                f"the users and movies tables alone are too big: use fewer --factors or a smaller ratings file")
+        raise SheetsgdError(
+            f"{n_ratings:,} ratings: the workbook would hold up to {cells:,} cells, over the {MAX_CELLS:,}-cell "
+            f"limit of `sheetsgd check` on a workbook; with {n_users:,} users, {n_movies:,} movies and "
+            f"{factors} factors {what}")
 
 
 # ---------------------------------------------------------------- the formulas' NumPy twins
