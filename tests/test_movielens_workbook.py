@@ -118,7 +118,11 @@ def test_more_ratings_than_rows_is_refused_before_training(tmp_path, capsys, mon
     assert not out.exists()
 
 
-def test_check_fits_names_the_limits():
+def test_check_fits_names_the_limits(monkeypatch):
+    from sheetsgd.formula import reader
+    with pytest.raises(SheetsgdError, match="over the 2,000,000-cell limit of `sheetsgd check`.* at most 170,965 ratings fit"):
+        ml.check_fits(200_000, 943, 1682, 40)          # check's limit comes first: Excel's are far above it
+    monkeypatch.setattr(reader, "MAX_CELLS", 10**12)   # Excel's own limits, as if check read any size
     ml.check_fits(ml.max_ratings(), 943, 1682, ml.max_factors())
     with pytest.raises(SheetsgdError, match="1,048,571 ratings fit"):
         ml.check_fits(ml.max_ratings() + 1, 943, 1682, 40)
