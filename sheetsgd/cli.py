@@ -5,6 +5,7 @@ and nothing written (options are validated before any work starts).
 """
 import math
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -300,10 +301,42 @@ class _EpochBar:
         click.echo(text, err=True)
 
 
+class _Terminated(BaseException):
+    """SIGTERM or SIGHUP, raised where the process is so that every cleanup runs (atomic.py's
+    private directory above all): by default Python dies on them at once, leaving its files."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_terminated(signum, frame):
+    signal.signal(signum, signal.SIG_IGN)          # a second one must not cut the cleanup short
+    raise _Terminated(signum)
+
+
 def main(argv=None):
-    """Entry point: one-line errors, exit 2, never a traceback for a user's mistake."""
+    """Entry point: one-line errors, exit 2, never a traceback for a user's mistake; SIGTERM and
+    SIGHUP end it like Ctrl-C does, through the cleanups (exit 128 + the signal's number)."""
+    handlers = {}
+    try:
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            handlers[signum] = signal.signal(signum, _raise_terminated)
+    except ValueError:                               # not the main thread: leave them as they are
+        pass
+    try:
+        _main(argv)
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+
+
+def _main(argv):
     try:
         rv = cli.main(args=argv, prog_name="sheetsgd", standalone_mode=False)
+    except _Terminated as e:
+        click.echo(f"sheetsgd: terminated by {signal.Signals(e.signum).name}", err=True)
+        sys.exit(128 + e.signum)
     except click.exceptions.NoArgsIsHelpError as e:
         click.echo(e.ctx.get_help())
         sys.exit(0)

@@ -14,10 +14,13 @@ Three rules the builders rely on:
 - Every formula is written with the value its NumPy twin computed; `sheetsgd check` on the
   built file then compares the evaluator (formula text) with the models (cached values).
 - Writing is atomic and reproducible: a temporary file renamed over the target, fixed
-  document timestamps, so the same inputs give byte-identical files.
+  document timestamps, so the same inputs give byte-identical files. Nothing is left behind
+  by a failed, interrupted or killed build (atomic.py).
 """
 import datetime
+import io
 import math
+import os
 
 import numpy as np
 import xlsxwriter
@@ -182,6 +185,16 @@ class Sheet:
         return f"{quote_sheet(self.name)}!{a1(r, c, absolute, absolute)}"
 
 
+class _ZipBuffer(io.BytesIO):
+    """Where XlsxWriter zips the workbook. After a failed save its ZipFile is left open, and its
+    __del__ writes the zip's directory whenever it is collected, possibly after this buffer's own
+    finalizer ran (a reference cycle through the traceback): a close that does nothing keeps that
+    late write from failing into an "Exception ignored" traceback. Freed with its last reference."""
+
+    def close(self):
+        pass
+
+
 class Workbook:
     """with Workbook(path) as wb: ... -> an atomic, reproducible .xlsx with cached formula values."""
 
@@ -195,8 +208,13 @@ class Workbook:
 
     def __enter__(self):
         self._tmp = self._atomic.__enter__()
-        self.wb = xlsxwriter.Workbook(self._tmp, {"strings_to_numbers": False, "strings_to_formulas": False,
-                                                 "nan_inf_to_errors": True})
+        # XlsxWriter zips into memory and keeps its own temporary files (constant_memory rows, the
+        # XML parts) in our private directory, which atomic_path removes however the build ends.
+        # Zipped into a file, a failed save (a full disk) left a ZipFile whose __del__ printed a
+        # traceback; into memory, the only write to disk is ours, below.
+        self._zip = _ZipBuffer()
+        self.wb = xlsxwriter.Workbook(self._zip, {"strings_to_numbers": False, "strings_to_formulas": False,
+                                                  "nan_inf_to_errors": True, "tmpdir": os.path.dirname(self._tmp)})
         self.wb.set_properties(self._props)
         return self
 
@@ -204,15 +222,29 @@ class Workbook:
         if exc_type is None:
             try:
                 self.wb.close()
-            except BaseException as e:      # a save that fails (disk full) must not leave the .tmp-* file
+                with open(self._tmp, "xb") as f:
+                    f.write(self._zip.getbuffer())
+            except BaseException as e:      # a save that fails (disk full): nothing left, the old file kept
+                self._discard()
                 self._atomic.__exit__(type(e), e, e.__traceback__)
                 raise
         else:
-            try:
-                self.wb.close()
-            except Exception:
-                pass
+            self._discard()
+        self._zip = None
         return self._atomic.__exit__(exc_type, exc, tb)
+
+    def _discard(self):
+        """Close what XlsxWriter still holds open (constant_memory's row files) without flushing it
+        into a full disk from a destructor later; the files go with atomic_path's directory."""
+        for ws in self.wb.worksheets():
+            fh = getattr(ws, "row_data_fh", None)
+            if fh is not None and not getattr(ws, "row_data_fh_closed", True):
+                ws.row_data_fh_closed = True
+                try:
+                    fh.close()
+                except (OSError, ValueError):
+                    pass
+        self._zip = None
 
     def sheet(self, name):
         return Sheet(self, self.wb.add_worksheet(name))
