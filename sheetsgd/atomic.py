@@ -80,8 +80,9 @@ def remove_stale(directory):
         with contextlib.suppress(OSError):
             if entry.is_dir(follow_symlinks=False):
                 _remove_if_dead(entry.path, now)
-            elif entry.is_file(follow_symlinks=False) and now - entry.stat(follow_symlinks=False).st_mtime > STALE_SECONDS:
-                os.unlink(entry.path)
+            elif entry.is_file(follow_symlinks=False):
+                if now - entry.stat(follow_symlinks=False).st_mtime > STALE_SECONDS:
+                    os.unlink(entry.path)
 
 
 def _remove_if_dead(work, now):
