@@ -10,23 +10,27 @@ lives, and the directory is removed when the write ends, however it ends:
     SIGTERM, SIGHUP                        the CLI turns them into an exception (cli.main), same
     SIGKILL, a power cut                   left behind, removed by the next write into that directory
 
-The next write removes a `.tmp-*` directory only when it can take its lock, i.e. when the process
-that made it is gone: the kernel drops a flock with its holder's last file descriptor, whatever
-killed it. The lock file is created locked under another name and renamed to `lock`, so a `lock`
-that exists is held until its writer dies; a directory without one (its writer died between
-mkdtemp and the rename) is removed only once it is STALE_SECONDS old. A live writer's directory
-is never touched. Plain `.tmp-*` files (what versions before this one left: they had no lock) are
-removed once STALE_SECONDS old.
+The next write removes a `.tmp-*` directory only when its `lock` says "sheetsgd" and the write can
+take that lock, i.e. when the process that made it is gone: the kernel drops a flock with its
+holder's last file descriptor, whatever killed it. The lock file is created locked under another
+name and renamed to `lock`, so a `lock` that exists is held until its writer dies. A live
+writer's directory is never touched, nor anything that is not ours: a directory without our
+lock is only removed when empty (its writer died between mkdtemp and the rename) and
+STALE_SECONDS old, a plain file only when it is named as mkstemp names (`.tmp-xxxxxxxx.xlsx`,
+what versions before this one left: they had no lock) and STALE_SECONDS old.
 """
 import contextlib
 import fcntl
 import os
+import re
 import shutil
 import tempfile
 import time
 
 PREFIX = ".tmp-"
 LOCK = "lock"
+MARK = b"sheetsgd "           # the lock file's first bytes, then the writer's pid
+_OLD_FILE = re.compile(r"\.tmp-[a-z0-9_]{8}\.xlsx")   # tempfile.mkstemp's names, as versions before this one made
 STALE_SECONDS = 3600         # an unlocked leftover this old is nobody's: no write takes an hour to start
 
 
@@ -59,7 +63,7 @@ def _hold_lock(work):
     fd = os.open(making, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        os.write(fd, f"{os.getpid()}\n".encode())     # for a person looking at it; not read
+        os.write(fd, MARK + f"{os.getpid()}\n".encode())
         os.rename(making, os.path.join(work, LOCK))
     except BaseException:
         os.close(fd)
@@ -68,8 +72,7 @@ def _hold_lock(work):
 
 
 def remove_stale(directory):
-    """Remove what killed writes left in `directory`: `.tmp-*` directories whose lock no live process
-    holds (or, without a lock, older than STALE_SECONDS) and `.tmp-*` files older than STALE_SECONDS.
+    """Remove what killed writes left in `directory` (see the module's docstring for what is ours).
     Never fails: a leftover it cannot remove stays for the next run."""
     try:
         entries = [e for e in os.scandir(directory) if e.name.startswith(PREFIX)]
@@ -80,7 +83,7 @@ def remove_stale(directory):
         with contextlib.suppress(OSError):
             if entry.is_dir(follow_symlinks=False):
                 _remove_if_dead(entry.path, now)
-            elif entry.is_file(follow_symlinks=False):
+            elif entry.is_file(follow_symlinks=False) and _OLD_FILE.fullmatch(entry.name):
                 if now - entry.stat(follow_symlinks=False).st_mtime > STALE_SECONDS:
                     os.unlink(entry.path)
 
@@ -90,11 +93,12 @@ def _remove_if_dead(work, now):
         fd = os.open(os.path.join(work, LOCK), os.O_RDONLY | os.O_NOFOLLOW)
     except FileNotFoundError:
         if now - os.stat(work).st_mtime > STALE_SECONDS:
-            shutil.rmtree(work, ignore_errors=True)
+            os.rmdir(work)                               # only if empty: what is in it is not known to be ours
         return
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)    # raises BlockingIOError while its writer lives
-        shutil.rmtree(work, ignore_errors=True)          # removed while we hold the lock
+        if os.read(fd, len(MARK)) == MARK:
+            shutil.rmtree(work, ignore_errors=True)      # removed while we hold the lock
     except BlockingIOError:
         pass
     finally:

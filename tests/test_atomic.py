@@ -84,21 +84,30 @@ def test_a_killed_writers_directory_is_removed_by_the_next_write_a_live_ones_nev
     assert leftovers(tmp_path) == []
 
 
-def test_unlocked_leftovers_wait_until_stale(tmp_path):
-    """A directory whose writer died before its lock existed, and a .tmp-*.xlsx file from a version
-    without locks: removed only once STALE_SECONDS old (a live writer's never is that old unlocked)."""
-    young_dir, old_dir = tmp_path / ".tmp-young", tmp_path / ".tmp-old"
-    young_dir.mkdir()
-    old_dir.mkdir()
-    (old_dir / "x.xlsx").write_bytes(b"")
-    young_file, old_file = tmp_path / ".tmp-young.xlsx", tmp_path / ".tmp-old.xlsx"
-    young_file.write_bytes(b"")
-    old_file.write_bytes(b"")
+def test_what_is_not_surely_ours_stays(tmp_path):
+    """Without our lock: an empty directory (a writer died between mkdtemp and its lock) and a
+    .tmp-xxxxxxxx.xlsx file (versions before this one locked nothing) go once STALE_SECONDS old;
+    a directory with files, a differently named file, a symlink, a `lock` of someone else's stay."""
     past = time.time() - atomic.STALE_SECONDS - 10
-    for p in (old_dir, old_file):
-        os.utime(p, (past, past))
+    made = {}
+    for name, kind in [(".tmp-emptyold", "dir"), (".tmp-emptyyng", "dir"), (".tmp-fullold1", "full"),
+                       (".tmp-k3j_x9ab.xlsx", "file"), (".tmp-yng_x9ab.xlsx", "young file"),
+                       (".tmp-mine.xlsx", "file"), (".tmp-theirs", "their lock")]:
+        p = tmp_path / name
+        if kind in ("dir", "full", "their lock"):
+            p.mkdir()
+            if kind == "full":
+                (p / "notes.txt").write_text("a person's")
+            if kind == "their lock":
+                (p / atomic.LOCK).write_text("not sheetsgd's")
+        else:
+            p.write_bytes(b"")
+        made[name] = p
+    for name in (".tmp-emptyold", ".tmp-fullold1", ".tmp-k3j_x9ab.xlsx", ".tmp-mine.xlsx", ".tmp-theirs"):
+        os.utime(made[name], (past, past))
     (tmp_path / "keep.xlsx").write_bytes(b"")
     (tmp_path / ".tmp-link").symlink_to(tmp_path / "keep.xlsx")
     atomic.remove_stale(tmp_path)
-    assert leftovers(tmp_path) == [".tmp-link", ".tmp-young", ".tmp-young.xlsx"]
-    assert (tmp_path / "keep.xlsx").exists()
+    assert leftovers(tmp_path) == [".tmp-emptyyng", ".tmp-fullold1", ".tmp-link", ".tmp-mine.xlsx", ".tmp-theirs",
+                                   ".tmp-yng_x9ab.xlsx"]
+    assert (tmp_path / ".tmp-fullold1" / "notes.txt").exists() and (tmp_path / "keep.xlsx").exists()
