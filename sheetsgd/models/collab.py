@@ -3,18 +3,20 @@
 A rating is predicted as the dot product of a user's factors and a movie's factors (dotprod),
 plus a user bias and a movie bias (bias). The loss is the RMSE over the rated cells only.
 `fit` does what Excel's Solver did in the lecture: start from random weights and minimise
-the RMSE, here with SciPy's L-BFGS-B and the analytic gradient.
+the RMSE, here with L-BFGS (models.lbfgs) and the analytic gradient.
 
 Sums run in the order a spreadsheet adds them (factor 1, then 2, ...), so the cached values
-written into the workbook match a formula evaluator to the last bit or nearly.
+written into the workbook match a formula evaluator to the last bit or nearly. Everything a solve
+computes is elementwise or summed in a fixed order (models.portable), never through BLAS: the
+fitted weights, and so the workbook, are the same bits on every CPU.
 """
 import time
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.optimize import minimize
 
-from .blas import single_threaded_blas   # L-BFGS-B calls BLAS on 20 x 20 matrices
+from . import lbfgs
+from .portable import fdot, seqsum
 
 
 @dataclass(frozen=True)
@@ -95,14 +97,11 @@ def rmse(ratings, preds):
 def _forward(theta, start, ratings):
     """Weights, masked errors and RMSE of the flat weights theta.
 
-    einsum rather than `@`: for 15 x 15 matrices BLAS's thread pool costs more than the
-    arithmetic, and einsum's plain loops sum in the same order on every CPU."""
+    Elementwise products and sums in a fixed order, not `@` or einsum: BLAS kernels and einsum's
+    inner loops differ from CPU to CPU in the last bit, and a solve amplifies that (models.portable)."""
     w = start.unflat(theta)
-    p = np.einsum("if,fj->ij", w.users, w.movies)
-    if w.has_bias:
-        p = (p + w.movie_bias[None, :]) + w.user_bias[:, None]
-    err = ratings.mask * (p - ratings.filled)
-    return w, err, np.sqrt((err * err).sum() / ratings.count)
+    err = ratings.mask * (predict(w) - ratings.filled)
+    return w, err, np.sqrt(fdot(err, err) / ratings.count)
 
 
 def rmse_and_grad(theta, start, ratings):
@@ -112,14 +111,22 @@ def rmse_and_grad(theta, start, ratings):
     users: G @ movies.T, movies: users.T @ G, user bias: row sums of G, movie bias: column sums."""
     w, err, loss = _forward(theta, start, ratings)
     g = err / (ratings.count * loss) if loss > 0 else err * 0.0
-    grads = [np.einsum("ij,fj->if", g, w.movies).ravel(), np.einsum("if,ij->fj", w.users, g).ravel()]
+    return loss, chain(w, g)
+
+
+def chain(w, g):
+    """The gradient w.r.t. the flat weights, given g = d loss / d prediction for every cell:
+    users g @ movies.T, movies users.T @ g, user bias the row sums of g, movie bias the column sums,
+    each sum taken in order (no BLAS: the same bits on every CPU)."""
+    grads = [seqsum(g[:, :, None] * w.movies.T[None, :, :], axis=1).ravel(),
+             seqsum(w.users.T[:, :, None] * g[None, :, :], axis=1).ravel()]
     if w.has_bias:
-        grads += [g.sum(axis=1), g.sum(axis=0)]
-    return loss, np.concatenate(grads)
+        grads += [seqsum(g, axis=1), seqsum(g, axis=0)]
+    return np.concatenate(grads)
 
 
 def rmse_only(theta, start, ratings):
-    """The same RMSE without its gradient (SciPy then estimates it: the benchmark's baseline)."""
+    """The same RMSE without its gradient (finite differences then estimate it: the benchmark's baseline)."""
     return float(_forward(theta, start, ratings)[2])
 
 
@@ -145,20 +152,30 @@ POLISH_ITERATIONS = 500
 
 def _decayed(theta, start, ratings):
     loss, grad = rmse_and_grad(theta, start, ratings)
-    return loss + WEIGHT_DECAY * (theta @ theta), grad + 2 * WEIGHT_DECAY * theta
+    return loss + WEIGHT_DECAY * fdot(theta, theta), grad + 2 * WEIGHT_DECAY * theta
+
+
+def finite_difference(theta, f, *args, h=1.49e-8):
+    """f and its gradient by forward differences, one more f per weight (the benchmark's baseline)."""
+    f0 = f(theta, *args)
+    grad = np.empty_like(theta)
+    for i in range(theta.size):
+        bumped = theta.copy()
+        bumped[i] += h
+        grad[i] = (f(bumped, *args) - f0) / h
+    return f0, grad
 
 
 def _decayed_only(theta, start, ratings):
-    return rmse_only(theta, start, ratings) + WEIGHT_DECAY * (theta @ theta)
+    return rmse_only(theta, start, ratings) + WEIGHT_DECAY * fdot(theta, theta)
 
 
 def fit(ratings, start, analytic_gradient=True):
-    """Minimise the RMSE from `start` with L-BFGS-B, as Solver's GRG Nonlinear did in the lecture.
+    """Minimise the RMSE from `start` with L-BFGS, as Solver's GRG Nonlinear did in the lecture.
 
-    analytic_gradient=False lets SciPy estimate the gradient by finite differences (one extra
+    analytic_gradient=False estimates the gradient by finite differences instead (one extra
     RMSE per weight per step): the baseline of `python3 -m sheetsgd.bench.collab_solve`."""
-    with single_threaded_blas():
-        return _fit(ratings, start, analytic_gradient)
+    return _fit(ratings, start, analytic_gradient)
 
 
 def _fit(ratings, start, analytic_gradient):
@@ -166,13 +183,11 @@ def _fit(ratings, start, analytic_gradient):
     first_opts = dict(FIT_OPTIONS, ftol=FIRST_PASS_FTOL)
     polish_opts = dict(FIT_OPTIONS, maxiter=POLISH_ITERATIONS)
     if analytic_gradient:
-        first = minimize(_decayed, start.flat(), args=(start, ratings), jac=True,
-                         method="L-BFGS-B", options=first_opts)
-        res = minimize(rmse_and_grad, first.x, args=(start, ratings), jac=True,
-                       method="L-BFGS-B", options=polish_opts)
+        first = lbfgs.minimize(_decayed, start.flat(), (start, ratings), **first_opts)
+        res = lbfgs.minimize(rmse_and_grad, first.x, (start, ratings), **polish_opts)
     else:
-        first = minimize(_decayed_only, start.flat(), args=(start, ratings), method="L-BFGS-B", options=first_opts)
-        res = minimize(rmse_only, first.x, args=(start, ratings), method="L-BFGS-B", options=polish_opts)
+        first = lbfgs.minimize(finite_difference, start.flat(), (_decayed_only, start, ratings), **first_opts)
+        res = lbfgs.minimize(finite_difference, first.x, (rmse_only, start, ratings), **polish_opts)
     seconds = time.perf_counter() - t0
     w = start.unflat(res.x)
     return Fit(w, rmse(ratings, predict(w)), int(first.nit + res.nit), int(first.nfev + res.nfev),
@@ -204,15 +219,14 @@ def solve(ratings, rng, k, bias=False, analytic_gradient=True, max_starts=MAX_ST
     accept that it is the minimum; the typical cost is two or three fits."""
     nu, nm = ratings.matrix.shape
     first = random_start(rng, nu, nm, k, bias)
-    with single_threaded_blas():
-        fits = [_fit(ratings, first, analytic_gradient)]
-        while len(fits) < max_starts:
-            best = min(f.rmse for f in fits)
-            if best < EXACT_FIT:       # enough factors to reproduce every rating: nothing left to find
-                break
-            if sum(abs(f.rmse - best) <= SAME_RMSE * best for f in fits) >= 2:
-                break
-            fits.append(_fit(ratings, random_start(rng, nu, nm, k, bias), analytic_gradient))
+    fits = [_fit(ratings, first, analytic_gradient)]
+    while len(fits) < max_starts:
+        best = min(f.rmse for f in fits)
+        if best < EXACT_FIT:       # enough factors to reproduce every rating: nothing left to find
+            break
+        if sum(abs(f.rmse - best) <= SAME_RMSE * best for f in fits) >= 2:
+            break
+        fits.append(_fit(ratings, random_start(rng, nu, nm, k, bias), analytic_gradient))
     best = min(fits, key=lambda f: f.rmse)
     return Solve(first, best, tuple(fits))
 

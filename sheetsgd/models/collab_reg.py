@@ -14,10 +14,12 @@ written into the workbook match a formula evaluator to the last bit or nearly.
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.optimize import minimize, minimize_scalar
+from scipy.optimize import minimize_scalar
 
 from ..errors import SheetsgdError
 from . import collab as cf
+from . import lbfgs
+from .portable import exp, fdot
 
 # ---------------------------------------------------------------- the validation split
 
@@ -54,7 +56,7 @@ def mse(ratings, preds):
 def sumsq(w):
     """SUMSQ of every weight: factors and biases (what weight decay penalises)."""
     theta = w.flat()
-    return float(theta @ theta)
+    return fdot(theta, theta)
 
 
 def decayed_loss(ratings, w, wd):
@@ -68,14 +70,8 @@ def decayed_loss_and_grad(theta, start, ratings, wd):
     w = start.unflat(theta)
     err = ratings.mask * (cf.predict(w) - ratings.filled)
     g = 2 * err / ratings.count
-    grad = _chain(w, g)
-    return (err * err).sum() / ratings.count + wd * (theta @ theta), grad + 2 * wd * theta
-
-
-def _chain(w, g):
-    """Gradient of a loss w.r.t. the flat weights, given g = d loss / d x for every cell's x."""
-    return np.concatenate([np.einsum("ij,fj->if", g, w.movies).ravel(), np.einsum("if,ij->fj", w.users, g).ravel(),
-                           g.sum(axis=1), g.sum(axis=0)])
+    grad = cf.chain(w, g)
+    return fdot(err, err) / ratings.count + wd * fdot(theta, theta), grad + 2 * wd * theta
 
 
 # Every weight-decay fit gets the same budget. With wd = 0 there is no minimum to reach: the loss
@@ -92,10 +88,8 @@ class DecayFit:
 
 
 def fit_decayed(ratings, start, wd):
-    """Minimise MSE + wd * SUMSQ from `start` with L-BFGS-B and the analytic gradient."""
-    with cf.single_threaded_blas():
-        res = minimize(decayed_loss_and_grad, start.flat(), args=(start, ratings, wd), jac=True,
-                       method="L-BFGS-B", options=DECAY_OPTIONS)
+    """Minimise MSE + wd * SUMSQ from `start` with L-BFGS (models.lbfgs) and the analytic gradient."""
+    res = lbfgs.minimize(decayed_loss_and_grad, start.flat(), (start, ratings, wd), **DECAY_OPTIONS)
     return DecayFit(wd, start.unflat(res.x), int(res.nit), str(res.message))
 
 
@@ -141,13 +135,13 @@ Y_RANGE = (0.0, 5.5)
 
 
 def sigmoid(x):
-    """1/(1+EXP(-x)), as the sheet writes it."""
-    return 1 / (1 + np.exp(-x))
+    """1/(1+EXP(-x)), as the sheet writes it (exp: models.portable's, the same bits on every CPU)."""
+    return 1 / (1 + exp(-x))
 
 
 def squash(x, lo, hi):
     """lo + (hi - lo) * sigmoid(x), in the formula's order: lo+(hi-lo)/(1+EXP(-x))."""
-    return lo + (hi - lo) / (1 + np.exp(-x))
+    return lo + (hi - lo) / (1 + exp(-x))
 
 
 def predict_y_range(w, lo, hi):
@@ -172,8 +166,8 @@ def y_range_loss_and_grad(theta, start, ratings, lo, hi, wd):
     s = sigmoid(cf.predict(w))
     err = ratings.mask * ((lo + (hi - lo) * s) - ratings.filled)
     g = 2 * err / ratings.count
-    loss = (err * err).sum() / ratings.count + wd * (theta @ theta)
-    return loss, _chain(w, g * (hi - lo) * s * (1 - s)) + 2 * wd * theta
+    loss = fdot(err, err) / ratings.count + wd * fdot(theta, theta)
+    return loss, cf.chain(w, g * (hi - lo) * s * (1 - s)) + 2 * wd * theta
 
 
 @dataclass(frozen=True)
@@ -186,9 +180,8 @@ class YRangeFit:
 
 
 def fit_y_range(ratings, start, lo, hi, wd=Y_RANGE_WD):
-    """Minimise MSE + wd * SUMSQ of the squashed model from `start` (L-BFGS-B, analytic gradient)."""
-    res = minimize(y_range_loss_and_grad, start.flat(), args=(start, ratings, lo, hi, wd), jac=True,
-                   method="L-BFGS-B", options=cf.FIT_OPTIONS)
+    """Minimise MSE + wd * SUMSQ of the squashed model from `start` (L-BFGS, analytic gradient)."""
+    res = lbfgs.minimize(y_range_loss_and_grad, start.flat(), (start, ratings, lo, hi, wd), **cf.FIT_OPTIONS)
     w = start.unflat(res.x)
     return YRangeFit(w, float(res.fun), cf.rmse(ratings, predict_y_range(w, lo, hi)), int(res.nit), str(res.message))
 
@@ -204,11 +197,10 @@ def solve_y_range(ratings, rng, k, lo, hi, wd=Y_RANGE_WD, max_starts=cf.MAX_STAR
     """Fits from random starts until the lowest loss has been reached twice (as models.collab.solve)."""
     nu, nm = ratings.matrix.shape
     first = cf.random_start(rng, nu, nm, k, bias=True)
-    with cf.single_threaded_blas():
-        fits = [fit_y_range(ratings, first, lo, hi, wd)]
-        while len(fits) < max_starts:
-            best = min(f.loss for f in fits)
-            if sum(abs(f.loss - best) <= cf.SAME_RMSE * best for f in fits) >= 2:
-                break
-            fits.append(fit_y_range(ratings, cf.random_start(rng, nu, nm, k, bias=True), lo, hi, wd))
+    fits = [fit_y_range(ratings, first, lo, hi, wd)]
+    while len(fits) < max_starts:
+        best = min(f.loss for f in fits)
+        if sum(abs(f.loss - best) <= cf.SAME_RMSE * best for f in fits) >= 2:
+            break
+        fits.append(fit_y_range(ratings, cf.random_start(rng, nu, nm, k, bias=True), lo, hi, wd))
     return YRangeSolve(first, min(fits, key=lambda f: f.loss), tuple(fits))

@@ -10,10 +10,10 @@ the cross-entropy of the correct class) and the lesson's MNIST section, on the 8
 
 with x = pixels / 16 (the pixels are 0..16) and dloss/dz = (softmax - one_hot) / batch size.
 
-Two ways to compute the same step. `step(..., sheet=True)` sums in the spreadsheet's order (MMULT
-and SUM add term by term, left to right), so its numbers are the sheet's to the last bit: they
-are the cached values of neuralnet.xlsx. `train` uses NumPy's fast matmul; the two differ only
-in the order of the additions (~1e-16 relative).
+Every product and sum adds in the spreadsheet's order (MMULT and SUM add term by term, left to
+right), and exp and log are models.portable's: the numbers are the sheet's to the last bit (the
+cached values of neuralnet.xlsx), and training gives the same weights on every CPU (BLAS's `@`
+and np.exp would not: their last bits depend on the CPU, and 60 epochs carry that into the weights).
 """
 import gzip
 from dataclasses import dataclass, field
@@ -22,7 +22,7 @@ from importlib import resources
 import numpy as np
 
 from ..errors import SheetsgdError
-from .blas import single_threaded_blas
+from .portable import exp, log, matmul
 
 # The lecture's entropy example: one activation per class of image.
 CLASSES = ("cat", "dog", "plane", "fish", "building")
@@ -63,10 +63,7 @@ def total(a, axis=None):
 def mmult(a, b):
     """MMULT as the sheet computes it: each entry sum_k a[i,k]*b[k,j], added in order of k."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    out = np.zeros((a.shape[0], b.shape[1]))
-    for k in range(a.shape[1]):
-        out = out + a[:, k:k + 1] * b[k:k + 1, :]
-    return out
+    return matmul(a, b)
 
 
 def sumsq(*arrays):
@@ -78,25 +75,25 @@ def sumsq(*arrays):
 
 def softmax(activations):
     """exp(a) / sum(exp(a)) over the last axis, as the sheet lays it out (no max subtracted)."""
-    e = np.exp(np.asarray(activations, dtype=float))
+    e = exp(np.asarray(activations, dtype=float))
     return e / total(e, axis=-1)[..., None]
 
 
 def sigmoid(activations):
     """The binary alternative, each class on its own: exp(a) / (1 + exp(a))."""
-    e = np.exp(np.asarray(activations, dtype=float))
+    e = exp(np.asarray(activations, dtype=float))
     return e / (1 + e)
 
 
 def cross_entropy(activations, target):
     """-ln(softmax(a)[target]): the loss of one image whose correct class has index `target`."""
-    return -np.log(softmax(activations)[..., target])
+    return -log(softmax(activations)[..., target])
 
 
 def binary_cross_entropy(is_class, pred):
     """-(y ln p + (1-y) ln(1-p)): the lecture's isCat example, in nats (its sheet used log10)."""
     y, p = np.asarray(is_class, dtype=float), np.asarray(pred, dtype=float)
-    return -y * np.log(p) - (1 - y) * np.log(1 - p)
+    return -y * log(p) - (1 - y) * log(1 - p)
 
 
 # -- the digits ------------------------------------------------------------------------------
@@ -164,11 +161,11 @@ def init(kind, seed=SEED, hidden=HIDDEN):
 def step(kind, params, x, labels, lr, wd, sheet=False):
     """One SGD step on a mini-batch; returns every intermediate (the sheet's blocks) in a dict.
 
-    sheet=True adds in the spreadsheet's order (see mmult/total); False uses NumPy's matmul.
+    Sums in the spreadsheet's order (see mmult/total). sheet: kept for the callers (both are the sheet's).
     """
-    mm = mmult if sheet else (lambda a, b: a @ b)
-    colsum = (lambda a: total(a, axis=0)) if sheet else (lambda a: a.sum(axis=0))
-    rowsum = (lambda a: total(a, axis=1)) if sheet else (lambda a: a.sum(axis=1))
+    mm = mmult
+    colsum = lambda a: total(a, axis=0)
+    rowsum = lambda a: total(a, axis=1)
     x = np.asarray(x, dtype=float)
     labels = np.asarray(labels)
     bs = float(len(labels))
@@ -180,15 +177,15 @@ def step(kind, params, x, labels, lr, wd, sheet=False):
         r["z1"] = mm(x, params["W1"]) + params["b1"]
         r["a1"] = np.maximum(0.0, r["z1"])                 # ReLU: =MAX(0, z1)
         r["z"] = mm(r["a1"], params["W2"]) + params["b2"]
-    r["exp"] = np.exp(r["z"])
+    r["exp"] = exp(r["z"])
     r["sum"] = rowsum(r["exp"])
     r["p"] = r["exp"] / r["sum"][:, None]                  # softmax
     r["one_hot"] = one_hot(labels)
     r["p_correct"] = r["p"][np.arange(len(labels)), labels]
-    r["nll"] = -np.log(r["p_correct"])
-    r["ce"] = float(total(r["nll"])) / bs if sheet else float(r["nll"].mean())
+    r["nll"] = -log(r["p_correct"])
+    r["ce"] = float(total(r["nll"])) / bs
     names = param_names(kind)
-    r["w2"] = sumsq(*(params[k] for k in names)) if sheet else float(sum((params[k] ** 2).sum() for k in names))
+    r["w2"] = sumsq(*(params[k] for k in names))
     r["wd_loss"] = wd * r["w2"]
     r["loss"] = r["ce"] + r["wd_loss"]
     # backward: d(mean cross-entropy)/dz = (softmax - one_hot) / bs, then the chain rule
@@ -211,7 +208,7 @@ def step(kind, params, x, labels, lr, wd, sheet=False):
 
 
 def logits(kind, params, x, sheet=False):
-    mm = mmult if sheet else (lambda a, b: a @ b)
+    mm = mmult
     if kind == "logistic":
         return mm(x, params["W"]) + params["b"]
     hidden = np.maximum(0.0, mm(x, params["W1"]) + params["b1"])
@@ -283,19 +280,18 @@ def train(kind, digits, train_idx, valid_idx, seed=SEED, hyper=None, round_to=No
     x_train, y_train = inputs(digits.pixels[train_idx]), digits.labels[train_idx]
     x_valid, y_valid = inputs(digits.pixels[valid_idx]), digits.labels[valid_idx]
     out = Training(kind, h, start, None, None, None, valid_idx=np.asarray(valid_idx))
-    with single_threaded_blas():     # same numbers, a fraction of the CPU time
-        for epoch in range(h["epochs"]):
-            order = rng.permutation(len(train_idx))
-            losses = []
-            for i in range(0, len(order), h["bs"]):
-                batch = order[i:i + h["bs"]]
-                r = step(kind, params, x_train[batch], y_train[batch], h["lr"], h["wd"])
-                if out.first_step is None:
-                    out.first_batch, out.first_step = train_idx[batch], r
-                params = r["new"]
-                losses.append(r["loss"])
-            out.train_loss.append(float(np.mean(losses)))
-            out.valid_accuracy.append(accuracy(kind, params, x_valid, y_valid))
+    for epoch in range(h["epochs"]):
+        order = rng.permutation(len(train_idx))
+        losses = []
+        for i in range(0, len(order), h["bs"]):
+            batch = order[i:i + h["bs"]]
+            r = step(kind, params, x_train[batch], y_train[batch], h["lr"], h["wd"])
+            if out.first_step is None:
+                out.first_batch, out.first_step = train_idx[batch], r
+            params = r["new"]
+            losses.append(r["loss"])
+        out.train_loss.append(float(np.mean(losses)))
+        out.valid_accuracy.append(accuracy(kind, params, x_valid, y_valid))
     out.params = {k: round_to(v) for k, v in params.items()}
     out.final_accuracy = accuracy(kind, out.params, x_valid, y_valid, sheet=True)
     return out
