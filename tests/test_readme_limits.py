@@ -143,3 +143,15 @@ def test_no_limit_in_the_code_is_left_unstated():
     unknown = {n: m for n, m in limit_like_constants().items() if n not in known}
     assert unknown == {}, ("limits in the code that README's table does not state: add each to DOCUMENTED "
                            "(and the README) or to INTERNAL with the reason it limits no file")
+
+
+def test_the_movielens_figure_is_the_codes():
+    """The README's "at most N ratings fit" is check_fits' arithmetic for MovieLens 100k (943 users,
+    1,682 movies) and the lesson's 40 factors."""
+    from sheetsgd.formula.reader import MAX_CELLS
+    from sheetsgd.sheets import movielens as ml
+    fit = (MAX_CELLS - ml.workbook_cells(0, 943, 1682, 40)) // ml.CELLS_PER_RATING
+    assert f"at most {fit:,} ratings fit" in " ".join(README.read_text().split())
+    with pytest.raises(Exception, match=f"at most {fit:,} ratings fit"):
+        ml.check_fits(fit + 1, 943, 1682, 40)
+    ml.check_fits(fit, 943, 1682, 40)
