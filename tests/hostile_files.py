@@ -583,6 +583,68 @@ def verdict(run, attack):
     return "ok"
 
 
+# ------------------------------------------------------------------ more, found while attacking (owners as marked)
+
+def huge_shared_string(d, mb=400):
+    """One shared string of 400 MB (under the 512 MiB unpacked limit, ~0.4 MB zipped)."""
+    def write(f):
+        f.write(f'<sst xmlns="{MAIN}" count="1" uniqueCount="1"><si><t>'.encode())
+        chunk = b"x" * 2**20
+        for _ in range(mb):
+            f.write(chunk)
+        f.write(b"</t></si></sst>")
+    package(d / "huge_string.xlsx", [("s", rows({1: [cell("A1", value=0, t="s"), cell("B1", "LEN(A1)", mb * 2**20)]}))],
+            strings=write)
+    return Attack(["check", d / "huge_string.xlsx"])
+
+
+def many_sheets(d, n=20_000):
+    """20,000 sheets of one formula each (40,000 zip members, under the 100,000 limit)."""
+    sheets = [(f"s{i}", rows({1: [cell("A1", "1+1", 2)]})) for i in range(n)]
+    package(d / "many_sheets.xlsx", sheets)
+    return Attack(["check", d / "many_sheets.xlsx"])
+
+
+def many_names(d, n=1_000_000):
+    """A million defined names (a ~40 MB workbook.xml, ~2 MB zipped), one formula using the last."""
+    names = [(f"nm_{i}", f"{i}", None) for i in range(n)]
+    one_sheet(d / "many_names.xlsx", [cell("A1", f"nm_{n - 1}", n - 1)], names)
+    return Attack(["check", d / "many_names.xlsx"])
+
+
+def chain_2m(d, n=1_999_000):
+    """Two million cells: a constant and a chain of formulas, each the one above plus 1."""
+    def body(f):
+        f.write(b'<row r="1"><c r="A1"><v>0</v></c></row>')
+        for r in range(2, n + 1):
+            f.write(f'<row r="{r}"><c r="A{r}"><f>A{r - 1}+1</f><v>{r - 1}</v></c></row>'.encode())
+    package(d / "chain.xlsx", [("s", lambda f: _sheet_stream(f, body))])
+    return Attack(["check", d / "chain.xlsx"], codes=(0,))
+
+
+def text_cells_2m(d, n=1_990_000):
+    """Two million inline-string cells of 200 characters (~450 MB of XML, ~2 MB zipped)."""
+    text = "y" * 200
+
+    def body(f):
+        for r in range(1, n // 10 + 1):
+            f.write(f'<row r="{r}">'.encode() + b"".join(
+                f'<c r="{c}{r}" t="inlineStr"><is><t>{text}</t></is></c>'.encode() for c in "ABCDEFGHIJ")
+                + b"</row>")
+    package(d / "text_cells.xlsx", [("s", lambda f: _sheet_stream(f, body))])
+    return Attack(["check", d / "text_cells.xlsx"])
+
+
+def deep_xml(d, depth=1_000_000):
+    """A sheet part nested a million elements deep."""
+    def body(f):
+        f.write(b'<row r="1"><c r="A1"><v>1</v></c></row>')
+    package(d / "deep.xlsx", [("s", lambda f: f.write(
+        f'<worksheet xmlns="{MAIN}"><sheetData>'.encode() + b"<x>" * depth + b"</x>" * depth
+        + b"</sheetData></worksheet>"))])
+    return Attack(["check", d / "deep.xlsx"])
+
+
 # ------------------------------------------------------------------ render (issue 16's engineer)
 
 LAUGHS = ('<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
@@ -664,6 +726,12 @@ CASES = {
     "movielens_lr_nan": (nan_option("--lr", "nan"), "hardening"),
     "movielens_wd_nan": (nan_option("--wd", "nan"), "hardening"),
     "cp1252_titles": (cp1252_titles, "hardening"),
+    "huge_shared_string": (huge_shared_string, "reader"),
+    "many_sheets": (many_sheets, "reader"),
+    "many_names": (many_names, "reader"),
+    "chain_2m": (chain_2m, "engine"),
+    "text_cells_2m": (text_cells_2m, "reader"),
+    "deep_xml": (deep_xml, "reader"),
     "render_billion_laughs": (render_billion_laughs, "render"),
     "render_zip_bomb": (render_zip_bomb, "render"),
 }
