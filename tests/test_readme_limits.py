@@ -11,6 +11,7 @@ Limits other engineers are adding (issue 14: the reader's counts, the engine's w
 listed in PENDING: their tests are xfail(strict=True), so they start failing loudly the day the
 constant and its README row are both on main; the owner then moves the entry to DOCUMENTED.
 """
+import functools
 import importlib
 import pkgutil
 import re
@@ -53,6 +54,10 @@ PENDING = {
                                                       "reader: shared formulas expanded (100k followers, 3.7 GB)"),
     ("sheetsgd.formula.engine", "WORK_BUDGET"): (r"work", plain, "engine: the work budget of an evaluation"),
     ("sheetsgd.formula.compiler", "MAX_NAME_DEPTH"): (r"name", plain, "engine: defined names inside names"),
+    # seen in the lead's work in progress: state them, or move them to INTERNAL saying why they limit no file
+    ("sheetsgd.formula.compiler", "MAX_COMPILED_DEPTH"): (r"one formula", plain,
+                                                         "engine: nesting once names are expanded"),
+    ("sheetsgd.formula.ranges", "MAX_ARRAY_CELLS"): (r"array", plain, "engine: cells of one range or array"),
 }
 
 # Limit-like constants that are not limits on files, and why.
@@ -78,10 +83,13 @@ def table():
 
 
 def value(module, name):
+    """The constant from `module`, or from whichever sheetsgd.formula module now defines it (the
+    module named here is where it was when this test was written: code moves)."""
     try:
         return getattr(importlib.import_module(module), name)
     except (ImportError, AttributeError):
-        return None
+        found = limit_like_constants().get(name)
+        return None if found is None else getattr(importlib.import_module(found), name)
 
 
 def row_of(pattern):
@@ -125,6 +133,7 @@ def test_every_number_in_the_table_is_a_constant_of_its_row():
                                     f"documented for it (its constants: {sorted(ours)})")
 
 
+@functools.lru_cache(maxsize=None)
 def limit_like_constants():
     """{name: module} of every MAX_* or *_BUDGET int at the top of a sheetsgd.formula module."""
     import sheetsgd.formula as formula
