@@ -54,3 +54,25 @@ def soffice():
             pytest.fail("CI must run the LibreOffice tests, but soffice is not installed (.ci/run installs it)")
         pytest.skip("needs LibreOffice (soffice): apt-get install libreoffice-calc-nogui")
     return exe
+
+
+# -- neuralnet.xlsx built once per session: test_neuralnet.py and the tests of its later sheets share it
+
+@pytest.fixture(scope="session")
+def neuralnet_built(tmp_path_factory):
+    """The workbook built with the defaults (as `sheetsgd build --only neuralnet` does), and what it holds."""
+    from sheetsgd.sheets import neuralnet
+    path = tmp_path_factory.mktemp("neuralnet") / "neuralnet.xlsx"
+    return path, neuralnet.write(path)
+
+
+@pytest.fixture(scope="session")
+def neuralnet_book(neuralnet_built):
+    from sheetsgd.formula.reader import read_book
+    return read_book(neuralnet_built[0])
+
+
+@pytest.fixture(scope="session")
+def neuralnet_evaluated(neuralnet_book):
+    from sheetsgd.formula import evaluate_book
+    return evaluate_book(neuralnet_book)

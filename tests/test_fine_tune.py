@@ -221,3 +221,64 @@ def test_torch_fine_tunes_to_the_same_accuracies(digits, tuned):
     assert log == tuned.per_epoch["fine_tune"]
     final = torch_layers(net)
     assert max(max_rel(o[k], f[k]) for o, f in zip(tuned.final, final) for k in ("W", "b")) < 1e-9
+
+
+# ---------------------------------------------------------------- the sheet in neuralnet.xlsx
+
+def block(evaluated, ref):
+    from openpyxl.utils import get_column_letter, range_boundaries
+    c0, r0, c1, r1 = range_boundaries(ref.replace("$", ""))
+    return np.array([[evaluated.values[("fine_tune", f"{get_column_letter(c)}{r}")] for c in range(c0, c1 + 1)]
+                     for r in range(r0, r1 + 1)], dtype=float)
+
+
+def sheet_inputs(book, ref):
+    from openpyxl.utils import range_boundaries
+    c0, r0, c1, r1 = range_boundaries(ref.replace("$", ""))
+    cells = book.sheets["fine_tune"].cells
+    return np.array([[cells[(r, c)].value for c in range(c0, c1 + 1)] for r in range(r0, r1 + 1)], dtype=float)
+
+
+def test_frozen_the_body_s_update_cells_are_0_and_its_weights_unchanged(neuralnet_built, neuralnet_book,
+                                                                         neuralnet_evaluated):
+    body = neuralnet_built[1]["steps"]["fine_tune"]["bands"][0]
+    start = sheet_inputs(neuralnet_book, body.matrix("start"))
+    assert np.all(block(neuralnet_evaluated, body.matrix("upd_f")) == 0)
+    assert np.all(block(neuralnet_evaluated, body.bias("upd_f")) == 0)
+    assert np.array_equal(block(neuralnet_evaluated, body.matrix("new_f")), start)
+    assert not np.array_equal(block(neuralnet_evaluated, body.matrix("new_u")), start)
+    assert np.abs(block(neuralnet_evaluated, body.matrix("grad"))).max() > 0
+    # and the body's weights are net_valid's trained first layer, as the sheet says
+    assert np.array_equal(start, neuralnet_built[1]["runs"]["net"].params["W1"])
+
+
+@pytest.mark.parametrize("rule,key", [("frozen", "new_f"), ("unfrozen", "new_u")])
+def test_the_sheet_s_step_is_torch_s_on_the_sheet_s_own_numbers(neuralnet_built, neuralnet_book, neuralnet_evaluated,
+                                                                  rule, key, capsys):
+    torch = pytest.importorskip("torch")
+    info = neuralnet_built[1]["steps"]["fine_tune"]
+    start = [{"W": sheet_inputs(neuralnet_book, b.matrix("start")), "b": sheet_inputs(neuralnet_book, b.bias("start"))[0]}
+             for b in info["bands"]]
+    lrs = [cell_value(neuralnet_book, neuralnet_evaluated, c[f"lr {rule}"]) for c in info["lr_cells"].values()]
+    pixels = sheet_inputs(neuralnet_book, info["pixels"])
+    digits = sheet_inputs(neuralnet_book, info["labels"])[:, 0].astype(int)
+    net = torch_net(torch, start)
+    opt = torch_sgd(torch, net, lrs, rule == "frozen")
+    torch.nn.functional.cross_entropy(net(torch.tensor(pixels / 16)), torch.tensor(digits % 2)).backward()
+    opt.step()
+    got = torch_layers(net)
+    worst = max(max_rel(block(neuralnet_evaluated, getattr(b, part)(key)).reshape(g[k].shape), g[k])
+                for b, g in zip(info["bands"], got) for part, k in (("matrix", "W"), ("bias", "b")))
+    with capsys.disabled():
+        print(f"\n[torch] fine_tune sheet, {rule} step: max relative difference {worst:.2g}")
+    assert worst < 1e-12
+
+
+def cell_value(book, evaluated, ref):
+    """A cell of fine_tune: the evaluator's value of a formula, the file's of an input."""
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+    ref = ref.replace("$", "")
+    if ("fine_tune", ref) in evaluated.values:
+        return evaluated.values[("fine_tune", ref)]
+    col, row = coordinate_from_string(ref)
+    return book.sheets["fine_tune"].cells[(row, column_index_from_string(col))].value

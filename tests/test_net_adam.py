@@ -167,3 +167,59 @@ def test_torch_adam_runs_to_the_same_state(digits, start, run, capsys):
     with capsys.disabled():
         print(f"\n[torch] net_adam: after {t} free-running steps, max relative difference {worst:.2g}")
     assert worst < 1e-8
+
+
+# ---------------------------------------------------------------- the sheet in neuralnet.xlsx
+
+def block(evaluated, ref):
+    """The evaluator's values of a range on net_adam ("$B$10:$K$73") as a 2-D array."""
+    from openpyxl.utils import get_column_letter, range_boundaries
+    c0, r0, c1, r1 = range_boundaries(ref.replace("$", ""))
+    return np.array([[evaluated.values[("net_adam", f"{get_column_letter(c)}{r}")] for c in range(c0, c1 + 1)]
+                     for r in range(r0, r1 + 1)], dtype=float)
+
+
+def sheet_inputs(book, ref):
+    from openpyxl.utils import range_boundaries
+    c0, r0, c1, r1 = range_boundaries(ref.replace("$", ""))
+    cells = book.sheets["net_adam"].cells
+    return np.array([[cells[(r, c)].value for c in range(c0, c1 + 1)] for r in range(r0, r1 + 1)], dtype=float)
+
+
+def test_the_sheet_s_step_is_torch_s_on_the_sheet_s_own_numbers(neuralnet_built, neuralnet_book, neuralnet_evaluated,
+                                                                  capsys):
+    """torch.optim.Adam given what the sheet holds (its yellow weights, m, v, the batch's pixels and
+    labels, t) takes the step the sheet's formulas compute, as LibreOffice and the evaluator compute them."""
+    torch = pytest.importorskip("torch")
+    info = neuralnet_built[1]["steps"]["net_adam"]
+    bands, run = info["bands"], neuralnet_built[1]["adam"][na.LRS[0]]
+    h = run.hyper
+    get = {part: {} for part in ("start", "m0", "v0", "new")}
+    for wk, band in bands.items():
+        for part in get:                  # the yellow inputs as the file holds them, the new weights computed
+            read = (lambda ref: block(neuralnet_evaluated, ref)) if part == "new" else \
+                (lambda ref: sheet_inputs(neuralnet_book, ref))
+            get[part][wk] = read(band.matrix(part))
+            get[part]["b" + wk[1:]] = read(band.bias(part))[0]
+    pixels = sheet_inputs(neuralnet_book, info["pixels"])
+    labels = sheet_inputs(neuralnet_book, info["labels"])[:, 0].astype(int)
+    net = torch_net(torch, get["start"])
+    opt = torch.optim.Adam(net.parameters(), lr=h["lr"], betas=(h["beta1"], h["beta2"]), eps=h["eps"], foreach=False)
+    torch.nn.functional.cross_entropy(net(torch.tensor(pixels / 16)), torch.tensor(labels)).backward()
+    for k, p, back in torch_params(net):
+        opt.state[p] = {"step": torch.tensor(float(info["t"] - 1)), "exp_avg": torch.tensor(back(get["m0"][k])),
+                        "exp_avg_sq": torch.tensor(back(get["v0"][k]))}
+    opt.step()
+    worst = max(max_rel(get["new"][k], back(p.detach().numpy())) for k, p, back in torch_params(net))
+    with capsys.disabled():
+        print(f"\n[torch] net_adam sheet, step {info['t']}: max relative difference {worst:.2g}")
+    assert worst < 1e-12
+    before, after = (neuralnet_evaluated.values[("net_adam", c)] for c in info["loss"])
+    assert after < before          # the step lowered the batch's loss
+
+
+def test_adam_at_fastai_s_lr_is_ahead_of_sgd_early(neuralnet_built):
+    """The per-epoch table's story: Adam at 3e-3 is ahead of SGD (lr 0.2) after the first epoch."""
+    info = neuralnet_built[1]
+    sgd, fast = info["runs"]["net"].valid_accuracy, info["adam"][3e-3].valid_accuracy
+    assert fast[0] > sgd[0] and len(fast) == na.EPOCHS

@@ -32,21 +32,19 @@ COMMITTED = REPO / "workbooks" / "neuralnet.xlsx"
 # ---------------------------------------------------------------- fixtures: one build, one evaluation
 
 @pytest.fixture(scope="session")
-def built(tmp_path_factory):
-    """The workbook built with the defaults (as `sheetsgd build --only neuralnet` does), and what it holds."""
-    path = tmp_path_factory.mktemp("neuralnet") / "neuralnet.xlsx"
-    info = sheet.write(path)
-    return path, info
+def built(neuralnet_built):
+    """The workbook built with the defaults (conftest.py: one build for every test module)."""
+    return neuralnet_built
 
 
 @pytest.fixture(scope="session")
-def book(built):
-    return read_book(built[0])
+def book(neuralnet_book):
+    return neuralnet_book
 
 
 @pytest.fixture(scope="session")
-def evaluated(book):
-    return evaluate_book(book)
+def evaluated(neuralnet_evaluated):
+    return neuralnet_evaluated
 
 
 def values_of(evaluation, sheet_name, ref):
@@ -225,7 +223,8 @@ def test_committed_workbook_is_a_fresh_default_build(built):
 
 
 def test_sheets_frozen_headers_and_lookups(built, book):
-    names = ["about", "softmax", "cross_entropy", "digits", "logistic_step", "logistic_valid", "net_step", "net_valid"]
+    names = ["about", "softmax", "cross_entropy", "digits", "logistic_step", "logistic_valid", "net_step", "net_valid",
+             "net_adam", "fine_tune", "universal"]
     assert list(book.sheets) == names
     with zipfile.ZipFile(built[0]) as z:      # XlsxWriter writes sheet i as sheet{i}.xml
         for i, name in enumerate(names[1:], start=2):

@@ -100,3 +100,17 @@ def test_every_row_is_torch_s_sgd_step(run, capsys):
     with capsys.disabled():
         print(f"\n[torch] universal: {len(run['rows'])} SGD steps, max relative difference {worst:.2g}")
     assert worst < 1e-10
+
+
+# ---------------------------------------------------------------- the sheet in neuralnet.xlsx
+
+def test_the_chart_draws_every_point_of_the_fit(neuralnet_built):
+    """Each fit series spans the whole 61-point grid (a preview cut at 70 rows must not hide it)."""
+    import re
+    import zipfile
+    with zipfile.ZipFile(neuralnet_built[0]) as z:
+        charts = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")]
+    fit = [c for c in charts if "fitting sin(x)" in c]
+    assert len(fit) == 1
+    spans = [int(b) - int(a) + 1 for a, b in re.findall(r"<c:f>universal!\$[A-Z]+\$(\d+):\$[A-Z]+\$(\d+)</c:f>", fit[0])]
+    assert spans and all(n == un.GRID for n in spans)

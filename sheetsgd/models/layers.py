@@ -26,6 +26,7 @@ from . import neuralnet as nn
 # cached values depend on the machine that built the workbook.
 cell_exp = np.vectorize(math.exp, otypes=[float])
 cell_ln = np.vectorize(math.log, otypes=[float])
+cell_square = np.vectorize(lambda a: math.pow(a, 2.0), otypes=[float])     # a^2: pow, as the evaluator's ^
 
 
 def init(sizes, rng):

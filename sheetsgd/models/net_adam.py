@@ -59,7 +59,7 @@ def update(p, g, m, v, t, h):
     {"m", "v", "new"} (and the scalars "bc1", "bc2")."""
     bc1, bc2 = corrections(t, h)
     m = h["beta1"] * m + (1 - h["beta1"]) * g                       # =beta1*m_prev+(1-beta1)*g
-    v = h["beta2"] * v + (1 - h["beta2"]) * np.power(g, 2.0)        # =beta2*v_prev+(1-beta2)*g^2
+    v = h["beta2"] * v + (1 - h["beta2"]) * ly.cell_square(g)         # =beta2*v_prev+(1-beta2)*g^2
     new = p - (h["lr"] / bc1) * m / (np.sqrt(v) / math.sqrt(bc2) + h["eps"])
     return {"m": m, "v": v, "new": new, "bc1": bc1, "bc2": bc2}
 
@@ -88,15 +88,26 @@ def train(digits, train_idx, valid_idx, start, epochs=EPOCHS, bs=16, seed=nn.SEE
     """Adam on the net from `start`, with models.neuralnet.train's shuffles (the same mini-batches).
     shown_t: the step whose state is kept for the sheet (default: the first step of epoch 2)."""
     h = check_hyper(hyper)
+    return train_many(digits, train_idx, valid_idx, start, [h["lr"]], epochs, bs, seed, h, shown_t)[0]
+
+
+def train_many(digits, train_idx, valid_idx, start, lrs, epochs=EPOCHS, bs=16, seed=nn.SEED, hyper=None,
+               shown_t=None):
+    """train() at each of the learning rates lrs at once: the runs see the same mini-batches, so each
+    step's products are stacked (one matmul for all the runs). A list of AdamRun, one per lr."""
+    hs = [check_hyper(dict(hyper or {}, lr=lr)) for lr in lrs]
+    h = hs[0]
     x_train, y_train = nn.inputs(digits.pixels[train_idx]), digits.labels[train_idx]
     x_valid, y_valid = nn.inputs(digits.pixels[valid_idx]), digits.labels[valid_idx]
     shown_t = -(-len(train_idx) // bs) + 1 if shown_t is None else shown_t
-    out = AdamRun(h, {k: v.copy() for k, v in start.items()}, shown_t)
-    # one flat vector per quantity, the parameters views into it: Adam's update is 8 array operations
+    runs = [AdamRun(hh, {k: v.copy() for k, v in start.items()}, shown_t) for hh in hs]
+    # every quantity one row per run, the parameters views into it: Adam's update is 8 array operations
     cuts = np.cumsum([0] + [start[k].size for k in NAMES])
-    views = lambda a: {k: a[cuts[i]:cuts[i + 1]].reshape(start[k].shape) for i, k in enumerate(NAMES)}
-    flat = np.concatenate([np.asarray(start[k], dtype=float).ravel() for k in NAMES])
+    shapes = {k: start[k].shape for k in NAMES}
+    views = lambda a: {k: a[:, cuts[i]:cuts[i + 1]].reshape((len(lrs),) + shapes[k]) for i, k in enumerate(NAMES)}
+    flat = np.tile(np.concatenate([np.asarray(start[k], dtype=float).ravel() for k in NAMES]), (len(lrs), 1))
     m, v = np.zeros_like(flat), np.zeros_like(flat)
+    lr = np.array([[hh["lr"]] for hh in hs])
     b1, b2, eps = h["beta1"], h["beta2"], h["eps"]
     rng = nn.stream(seed, "shuffle")
     t = 0
@@ -108,19 +119,41 @@ def train(digits, train_idx, valid_idx, start, epochs=EPOCHS, bs=16, seed=nn.SEE
                 batch = order[i:i + bs]
                 t += 1
                 if t == shown_t:
-                    out.shown_batch = np.asarray(train_idx)[batch]
-                    out.shown_state = {"p": views(flat.copy()), "m": views(m.copy()), "v": views(v.copy())}
-                ce, grads = ly.grads(as_layers(views(flat)), x_train[batch], y_train[batch], nn.DIGITS)
-                g = np.concatenate([layer[k].ravel() for layer in grads for k in ("W", "b")])
+                    for j, run in enumerate(runs):
+                        run.shown_batch = np.asarray(train_idx)[batch]
+                        run.shown_state = {part: {k: a[j].copy() for k, a in views(q).items()}
+                                           for part, q in (("p", flat), ("m", m), ("v", v))}
+                ce, g = stacked_grads(views(flat), x_train[batch], y_train[batch])
                 bc1, bc2 = corrections(t, h)
                 m = b1 * m + (1 - b1) * g                  # update()'s operations, every parameter at once
                 v = b2 * v + (1 - b2) * np.power(g, 2.0)
-                flat = flat - (h["lr"] / bc1) * m / (np.sqrt(v) / math.sqrt(bc2) + eps)
+                flat = flat - (lr / bc1) * m / (np.sqrt(v) / math.sqrt(bc2) + eps)
                 losses.append(ce)
-            out.train_loss.append(float(np.mean(losses)))
-            out.valid_accuracy.append(ly.accuracy(as_layers(views(flat)), x_valid, y_valid))
-    out.params = views(flat)
-    return out
+            p = views(flat)
+            hidden = np.maximum(0.0, x_valid @ p["W1"] + p["b1"][:, None, :])
+            guess = np.argmax(hidden @ p["W2"] + p["b2"][:, None, :], axis=2)
+            for j, run in enumerate(runs):
+                run.train_loss.append(float(np.mean([c[j] for c in losses])))
+                run.valid_accuracy.append(float(np.mean(guess[j] == y_valid)))
+    for j, run in enumerate(runs):
+        run.params = {k: a[j].copy() for k, a in views(flat).items()}
+    return runs
+
+
+def stacked_grads(p, x, labels):
+    """Mean cross-entropy and its gradient (flat, in NAMES order) for each run's weights p[k][run]."""
+    z1 = x @ p["W1"] + p["b1"][:, None, :]                 # (runs, batch, hidden)
+    a1 = np.maximum(0.0, z1)
+    z = a1 @ p["W2"] + p["b2"][:, None, :]
+    e = np.exp(z - z.max(axis=2, keepdims=True))
+    dz = e / e.sum(axis=2, keepdims=True)
+    rows = np.arange(len(labels))
+    ce = -np.log(dz[:, rows, labels]).mean(axis=1)
+    dz[:, rows, labels] -= 1.0
+    dz /= len(labels)
+    dz1 = (dz @ p["W2"].transpose(0, 2, 1)) * (z1 > 0)
+    parts = {"W1": x.T @ dz1, "b1": dz1.sum(axis=1), "W2": a1.transpose(0, 2, 1) @ dz, "b2": dz.sum(axis=1)}
+    return ce, np.concatenate([parts[k].reshape(len(z), -1) for k in NAMES], axis=1)
 
 
 def sheet_step(state, pixels, labels, t, h):

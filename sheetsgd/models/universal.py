@@ -103,6 +103,14 @@ def fit(x, p):
                      for xi in np.asarray(x, dtype=float).tolist()])
 
 
+def fit_rmse(fit_values, target_values):
+    """How far the fit is from the target on the grid: =SQRT(SUMPRODUCT((fit-target)^2)/COUNT(x))."""
+    total = 0.0
+    for f, t in zip(np.asarray(fit_values, dtype=float).tolist(), np.asarray(target_values, dtype=float).tolist()):
+        total += sq(f - t)
+    return math.sqrt(total / len(fit_values))
+
+
 def run(seed, hyper=None, round_to=None):
     """epochs passes over the data, one step per point. {"x", "y", "start", "rows" (a list of row()
     dicts), "rmse" per epoch, "after" (the weights after each epoch), "grid", "target", "fits" (the

@@ -1,6 +1,7 @@
 """neuralnet.xlsx: softmax, cross-entropy and a neural net from scratch, on the 8x8 handwritten digits.
 
-Sheets: about, softmax, cross_entropy, digits, logistic_step, logistic_valid, net_step, net_valid.
+Sheets: about, softmax, cross_entropy, digits, logistic_step, logistic_valid, net_step, net_valid,
+net_adam, fine_tune, universal.
 
     softmax         the lecture's entropy example: an activation per class, exp, softmax, and the
                     binary sigmoid exp/(1+exp) beside it (which does not add up to 1)
@@ -14,22 +15,34 @@ Sheets: about, softmax, cross_entropy, digits, logistic_step, logistic_valid, ne
                     and the loss after the step; starting from PyTorch's random init, as training does
     *_valid         the trained weights (NumPy, models.neuralnet.train) scored on the held-out images
                     by formulas: logits, argmax by MATCH(MAX(row), row, 0), accuracy
+    net_adam        the net trained with PyTorch's Adam: one step (bias correction, eps) as cells, and
+                    valid accuracy per epoch for SGD and Adam from the same start
+    fine_tune       transfer learning: net_valid's first layer as the body, a new 2-layer head for odd or
+                    even?, one SGD step frozen and unfrozen (slice(lo, hi) per layer group)
+    universal       a 1-input ReLU net fits sin(x) by per-row SGD, epochs laid out, the fit charted
 
 Every formula's cached value is computed by models.neuralnet in the formula's own order of
 additions (mmult/total), from the inputs as the file stores them (writer.stored).
 
 The sheets' modules: sheets/softmax.py (softmax, cross_entropy), sheets/digits.py, sheets/sgd_step.py
-(*_step), sheets/validation.py (*_valid); this module holds the workbook: training, about, build.
+(*_step), sheets/validation.py (*_valid), sheets/net_adam.py, sheets/fine_tune.py, sheets/universal.py;
+this module holds the workbook: training, about, build.
 """
 import numpy as np
 
 from .. import writer
 from ..errors import SheetsgdError
+from ..models import fine_tune as ft
+from ..models import net_adam as na
 from ..models import neuralnet as nn
+from ..models import universal as un
 from ..writer import Workbook
 from .digits import digits_sheet
+from .fine_tune import fine_tune_sheet
+from .net_adam import net_adam_sheet
 from .sgd_step import step_sheet
 from .softmax import cross_entropy_sheet, softmax_sheet
+from .universal import universal_sheet
 from .validation import valid_sheet
 
 
@@ -55,6 +68,13 @@ def about_sheet(wb, summary):
         ("net_step", f"The same step for Linear(64, {summary['hidden']}) -> ReLU -> Linear({summary['hidden']}, "
                      "10): the gradient goes back through the ReLU."),
         ("net_valid", f"The trained 2-layer net on the held-out images: accuracy {summary['net']:.1%}."),
+        ("net_adam", "The same net trained with PyTorch's Adam instead of SGD: one step (bias correction, eps) as "
+                     "cells; accuracy per epoch for SGD and Adam from the same start."),
+        ("fine_tune", "Transfer learning: net_valid's first layer as the body, a new head for a new task (odd or "
+                      f"even?) from {summary['ft_images']} images: {summary['ft_before']:.1%} with a random head, "
+                      f"{summary['ft_head']:.1%} after training the head, {summary['ft_unfrozen']:.1%} unfrozen."),
+        ("universal", "Why linear layers and ReLUs can fit anything: 8 ReLU units fit sin(x) by SGD, epochs laid "
+                      "out, the fit charted."),
         ("", ""),
         ("Training", f"In NumPy (sheetsgd.models.neuralnet), as the lesson's MNIST notebook: {summary['epochs']} "
                      f"epochs of SGD, mini-batches of {summary['bs']} (seeded shuffle), lr {summary['lr']:g}, "
@@ -108,11 +128,19 @@ def write(path, seed=nn.SEED, valid=nn.VALID, hyper=None, hidden=nn.HIDDEN, acti
     assert np.array_equal(batch_idx, runs["net"].first_batch)   # one shuffle seed: the same first batch
     h = runs["logistic"].hyper
     acts = example_activations(seed) if activations is None else activations
+    net = runs["net"]      # the rest of lesson 5: Adam on the same net, fine-tuning its first layer, sin(x)
+    adam_runs = dict(zip(na.LRS, na.train_many(digits, train_idx, valid_idx, net.start, na.LRS, na.EPOCHS,
+                                               net.hyper["bs"], seed)))
+    tuned = ft.run(digits, train_idx, valid_idx, {"W": net.params["W1"], "b": net.params["b1"]}, seed,
+                   round_to=writer.stored)
+    fit = un.run(seed, round_to=writer.stored)
     with Workbook(path, title="Softmax, cross-entropy and a neural net, lesson 5",
                   subject="softmax, cross-entropy, SGD on 8x8 handwritten digits") as wb:
         about_sheet(wb, {"seed": seed, "n_train": len(train_idx), "n_valid": len(valid_idx), "bs": h["bs"],
                          "logistic": runs["logistic"].final_accuracy, "net": runs["net"].final_accuracy,
-                         "hidden": hidden, "epochs": h["epochs"], "lr": h["lr"], "wd": h["wd"]})
+                         "hidden": hidden, "epochs": h["epochs"], "lr": h["lr"], "wd": h["wd"],
+                         "ft_images": len(tuned.images), "ft_before": tuned.accuracy["before"],
+                         "ft_head": tuned.accuracy["head"], "ft_unfrozen": tuned.accuracy["unfrozen"]})
         softmax_sheet(wb, acts["softmax"])
         cross_entropy_sheet(wb, acts["ce"], acts["targets"], acts["is_cat"], acts["preds"])
         s, lay, stored_pixels, draw_valid = digits_sheet(wb, digits, batch_idx, valid_idx, seed)
@@ -125,8 +153,11 @@ def write(path, seed=nn.SEED, valid=nn.VALID, hyper=None, hidden=nn.HIDDEN, acti
             steps[kind] = step_sheet(wb, kind, info, runs[kind].start, h["lr"], h["wd"], hidden)
             preds[kind] = valid_sheet(wb, kind, lay, valid_pixels, digits.labels[valid_idx], runs[kind], hidden)
         draw_valid(preds)
+        steps["net_adam"] = net_adam_sheet(wb, digits, net, adam_runs, hidden)
+        steps["fine_tune"] = fine_tune_sheet(wb, digits, tuned)
+        steps["universal"] = universal_sheet(wb, fit)
     return {"summary": summary(runs, preds), "runs": runs, "steps": steps, "preds": preds,
-            "split": (train_idx, valid_idx)}
+            "split": (train_idx, valid_idx), "adam": adam_runs, "fine_tune": tuned, "universal": fit}
 
 
 def summary(runs, preds):
