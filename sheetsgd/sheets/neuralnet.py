@@ -73,8 +73,8 @@ def about_sheet(wb, summary):
         ("fine_tune", "Transfer learning: net_valid's first layer as the body, a new head for a new task (odd or "
                       f"even?) from {summary['ft_images']} images: {summary['ft_before']:.1%} with a random head, "
                       f"{summary['ft_head']:.1%} after training the head, {summary['ft_unfrozen']:.1%} unfrozen."),
-        ("universal", "Why linear layers and ReLUs can fit anything: 8 ReLU units fit sin(x) by SGD, epochs laid "
-                      "out, the fit charted."),
+        ("universal", f"Why linear layers and ReLUs can fit anything: {un.HIDDEN} ReLU units fit sin(x) by SGD, "
+                      "epochs laid out, the fit charted."),
         ("", ""),
         ("Training", f"In NumPy (sheetsgd.models.neuralnet), as the lesson's MNIST notebook: {summary['epochs']} "
                      f"epochs of SGD, mini-batches of {summary['bs']} (seeded shuffle), lr {summary['lr']:g}, "

@@ -124,13 +124,16 @@ def universal_sheet(wb, run):
                   run["rmse"][e], W)
     last_rmse = a1(A.first + epochs - 1, ec + 1)
     # the fit: the net's output on a grid of x, with the weights after a few epochs
-    section(s, (top, fc), "the net's output with the weights after epoch ...")
+    # (three rows higher than the other tables: a preview of the first 70 rows draws the whole chart)
+    fit_top = top - 3
+    fit_first = fit_top + 2
+    section(s, (fit_top, fc), "the net's output with the weights after epoch ...")
     shown = run["snapshots"]
     cc = fc + 3 + len(shown)                  # the charts' column
     for j, head in enumerate(["x", "SIN(x)"] + [f"epoch {e}" for e in shown]):
-        s.header((top + 1, fc + j), head)
+        s.header((fit_top + 1, fc + j), head)
     for i, (xg, yg) in enumerate(zip(run["grid"], run["target"])):
-        r = A.first + i
+        r = fit_first + i
         s.input((r, fc), xg, "0.0")
         s.formula((r, fc + 1), f"=SIN({a1(r, fc)})", yg, W)
         for j, e in enumerate(shown):
@@ -141,23 +144,23 @@ def universal_sheet(wb, run):
             s.formula((r, fc + 2 + j), f"={c}+SUMPRODUCT({v},({z}>0)*{z})", run["fits"][e][i], W)
 
     # the results on top: where the last epoch left the fit
-    grid_last = A.first + len(run["grid"]) - 1
+    grid_last = fit_first + len(run["grid"]) - 1
     last_fit = fc + 1 + len(shown)
-    sq = f"({rng(A.first, last_fit, grid_last, last_fit, False)}-{rng(A.first, fc + 1, grid_last, fc + 1, False)})^2"
+    sq = f"({rng(fit_first, last_fit, grid_last, last_fit, False)}-{rng(fit_first, fc + 1, grid_last, fc + 1, False)})^2"
     s.text("A6", "RMSE steps", "label")
     s.formula("B6", f"={last_rmse}", run["rmse"][-1], W, "result")
     s.text("A7", "RMSE fit", "label")
-    s.formula("B7", f"=SQRT(SUMPRODUCT({sq})/COUNT({rng(A.first, fc, grid_last, fc, False)}))",
+    s.formula("B7", f"=SQRT(SUMPRODUCT({sq})/COUNT({rng(fit_first, fc, grid_last, fc, False)}))",
               un.fit_rmse(run["fits"][shown[-1]], run["target"]), W, "result")
     s.note("C6", f"after {epochs} epochs: the RMSE of the last epoch's steps, and of the net's output on the "
                  f"grid of x against SIN(x) (its chart: column {col_letter(cc)}, right of the tables)")
 
     # the charts: the fit against the target, the RMSE per epoch
     chart = wb.chart("scatter", "straight")
-    cats = f"=universal!{rng(A.first, fc, grid_last, fc)}"
+    cats = f"=universal!{rng(fit_first, fc, grid_last, fc)}"
     for j, name in enumerate(["SIN(x): the target"] + [f"after epoch {e}" for e in shown]):
         series = {"name": name, "categories": cats,
-                  "values": f"=universal!{rng(A.first, fc + 1 + j, grid_last, fc + 1 + j)}", "line": {"width": 1.5}}
+                  "values": f"=universal!{rng(fit_first, fc + 1 + j, grid_last, fc + 1 + j)}", "line": {"width": 1.5}}
         if j == 0:
             series["line"] = {"width": 3, "color": "#000000"}
         chart.add_series(series)
