@@ -37,12 +37,12 @@ TITLE = "universal: a stack of linear layers and ReLUs can fit any curve; here o
 NOTES = [
     "A ReLU unit is a line cut off at 0: MAX(0, w*x + b) has a kink at x = -b/w. The output adds the units up, "
     "c + SUMPRODUCT(v, a): a sum of kinked lines, a curve with a bend at each kink.",
-    "The lecture: a matrix multiply, then an activation function applied to every activation on its own "
-    "(element-wise: ReLU replaces each negative by 0), then another matrix multiply: with enough units such a "
-    "stack approximates any function as closely as you like (the universal approximation theorem).",
+    "The lecture: an activation function is an element-wise function, applied to each activation on its own, one "
+    "out for each in (ReLU replaces each negative by 0). The universal approximation theorem: a stack of linear "
+    "functions and non-linearities can approximate any function arbitrarily closely, given big enough matrices.",
     "SGD finds the weights as graddesc's sheets fit a line: one data point a step, {epochs} epochs under one "
     "another, each row's weights where its step left them. Each unit's kink starts at its own x (w = +1 or -1 in "
-    "turn, b = -w*kink), v at random. Edit lr, the start row, or y (try =IF(x>0,1,-1), a step): all recompute.",
+    "turn, b = -w*kink), v at random. Edit lr, the start row, or the data's y (a step: =IF(x>0,1,-1)): the steps recompute.",
 ]
 
 
