@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from sheetsgd.models import lbfgs
-from sheetsgd.models.portable import exp, fdot, log, matmul, seqsum
+from sheetsgd.models.portable import exp, fdot, log, matmul, seqsum, sin
 
 
 def ulps(ours, ref):
@@ -33,6 +33,14 @@ def test_exp_is_within_one_ulp_of_libm(lo, hi):
 def test_log_is_within_one_ulp_of_libm(lo, hi):
     x = np.random.default_rng(2).uniform(lo, hi, 20000)
     assert ulps(log(x), [math.log(v) for v in x]).max() <= 1
+
+
+@pytest.mark.parametrize("lo,hi", [(-3.5, 3.5), (-1e5, 1e5), (-1e-6, 1e-6)])
+def test_sin_is_within_one_ulp_of_libm(lo, hi):
+    x = np.concatenate([np.random.default_rng(2).uniform(lo, hi, 100_000), np.linspace(lo, hi, 1001)])
+    ours, libm = sin(x), np.array([math.sin(v) for v in x.tolist()])
+    assert np.all(np.abs(ours - libm) <= np.spacing(np.abs(libm)))
+    assert sin(0.0) == 0.0 and np.isnan(sin(np.inf)) and sin(1e-300) == 1e-300
 
 
 def test_exp_and_log_edges():
@@ -81,6 +89,19 @@ for kind in nn.MODELS:
     t = nn.train(kind, d, train, valid, hyper={"epochs": 2})
     for k in sorted(t.params):
         h.update(t.params[k].tobytes())
+# issue 17's sheets: Adam's state and accuracies, the fine-tuned net, the sin fit
+from sheetsgd.models import fine_tune as ft, net_adam as na, universal as un
+adam = na.train_many(d, train, valid, nn.init("net"), na.LRS, epochs=2)
+for run in adam:
+    h.update(np.array(run.valid_accuracy).tobytes())
+    for part in ("p", "m", "v"):
+        for k in na.NAMES:
+            h.update(run.shown_state[part][k].tobytes())
+tuned = ft.run(d, train, valid, {"W": t.params["W1"], "b": t.params["b1"]}, hyper={"frozen_epochs": 2, "unfrozen_epochs": 2})
+for layer in tuned.final:
+    h.update(layer["W"].tobytes() + layer["b"].tobytes())
+h.update(np.array(tuned.per_epoch["fine_tune"] + tuned.per_epoch["scratch"]).tobytes())
+h.update(np.array([r["w"] for r in un.run(42)["rows"]]).tobytes())
 print(h.hexdigest())
 """
 

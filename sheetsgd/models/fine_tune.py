@@ -25,7 +25,6 @@ import numpy as np
 from ..errors import SheetsgdError
 from . import layers as ly
 from . import neuralnet as nn
-from .blas import single_threaded_blas
 from .optim_more import even_mults
 
 CLASSES = ("even", "odd")
@@ -101,11 +100,6 @@ def epochs(model, x, y, n_epochs, lrs, bs, rng, x_valid, y_valid, log):
 
 def run(digits, train_idx, valid_idx, body, seed=nn.SEED, hyper=None, round_to=None):
     """Fine-tune: body = {"W", "b"} of the trained net's first layer (as stored). Returns a FineTune."""
-    with single_threaded_blas():
-        return _run(digits, train_idx, valid_idx, body, seed, hyper, round_to)
-
-
-def _run(digits, train_idx, valid_idx, body, seed, hyper, round_to):
     h = check_hyper(hyper)
     round_to = round_to or (lambda a: a)
     lrs = group_lrs(h)

@@ -12,21 +12,14 @@ A model is a list of layers, each a dict {"W": (inputs, outputs), "b": (outputs,
 this is models.neuralnet's "net" to the last bit (the tests say so); fine_tune puts two new layers
 on the first layer of that net.
 
-As in models.neuralnet, `sheet=True` adds in the spreadsheet's order (MMULT and SUM term by term),
-so its numbers are a workbook's cached values to the last bit; `sheet=False` uses NumPy's matmul.
+As models.neuralnet, every product and sum adds in the spreadsheet's order (MMULT and SUM term by
+term) and exp and log are models.portable's: the numbers are a workbook's cached values, and the
+training gives the same bits on every CPU (no BLAS, no np.exp: see models/portable.py).
 """
-import math
-
 import numpy as np
 
 from . import neuralnet as nn
-
-# EXP and LN as a spreadsheet (and our evaluator) computes them: the C library's, one number at a time.
-# NumPy's vectorised exp can differ in the last bit on some CPUs (AVX-512), which would make the
-# cached values depend on the machine that built the workbook.
-cell_exp = np.vectorize(math.exp, otypes=[float])
-cell_ln = np.vectorize(math.log, otypes=[float])
-cell_square = np.vectorize(lambda a: math.pow(a, 2.0), otypes=[float])     # a^2: pow, as the evaluator's ^
+from .portable import exp, log, matmul, seqsum
 
 
 def init(sizes, rng):
@@ -44,65 +37,58 @@ def copy(layers):
     return [{k: np.array(v, dtype=float) for k, v in layer.items()} for layer in layers]
 
 
-def _ops(sheet):
-    if sheet:
-        return nn.mmult, (lambda a: nn.total(a, axis=0)), (lambda a: nn.total(a, axis=1))
-    return (lambda a, b: a @ b), (lambda a: a.sum(axis=0)), (lambda a: a.sum(axis=1))
-
-
-def forward(layers, x, sheet=False):
-    """(zs, acts): z_i of every layer, and the inputs of each layer (acts[0] = x, acts[i] = ReLU(z_i))."""
-    mm = _ops(sheet)[0]
+def forward(layers, x, sheet=True):
+    """(zs, acts): z_i of every layer, and the inputs of each layer (acts[0] = x, acts[i] = ReLU(z_i)).
+    (sheet: kept for the callers; every path adds in the sheet's order.)"""
     acts, zs = [np.asarray(x, dtype=float)], []
     for i, layer in enumerate(layers):
-        z = mm(acts[-1], layer["W"]) + layer["b"]
+        z = matmul(acts[-1], layer["W"]) + layer["b"]
         zs.append(z)
         if i < len(layers) - 1:
             acts.append(np.maximum(0.0, z))        # =MAX(0, z)
     return zs, acts
 
 
-def logits(layers, x, sheet=False):
+def logits(layers, x, sheet=True):
     return forward(layers, x, sheet)[0][-1]
 
 
-def predict(layers, x, sheet=False):
+def predict(layers, x, sheet=True):
     """The class with the largest logit (the first, on a tie: MATCH(MAX(row), row, 0) - 1)."""
     return np.argmax(logits(layers, x, sheet), axis=1)
 
 
-def accuracy(layers, x, labels, sheet=False):
+def accuracy(layers, x, labels, sheet=True):
     return float(np.mean(predict(layers, x, sheet) == np.asarray(labels)))
 
 
-def step(layers, x, labels, n_classes, sheet=False):
+def step(layers, x, labels, n_classes, sheet=True):
     """Forward and backward on a mini-batch: every intermediate in a dict (the sheet's blocks).
 
     "z", "a": lists per layer (a[i] = ReLU(z[i]), none for the last); "exp", "sum", "p" (softmax),
     "one_hot", "p_correct", "nll", "ce"; "dz", "da": lists per layer (da[i] = d loss/d a[i]);
     "grad": a list of {"W", "b"} per layer."""
-    mm, colsum, rowsum = _ops(sheet)
     labels = np.asarray(labels)
     bs = float(len(labels))
     zs, acts = forward(layers, x, sheet)
     r = {"x": acts[0], "labels": labels, "bs": bs, "z": zs, "a": acts[1:]}
     z = zs[-1]
-    r["exp"] = cell_exp(z) if sheet else np.exp(z)
-    r["sum"] = rowsum(r["exp"])
+    r["exp"] = exp(z)
+    r["sum"] = seqsum(r["exp"], axis=1)
     r["p"] = r["exp"] / r["sum"][:, None]
     r["one_hot"] = nn.one_hot(labels, n_classes)
     r["p_correct"] = r["p"][np.arange(len(labels)), labels]
-    r["nll"] = -(cell_ln(r["p_correct"]) if sheet else np.log(r["p_correct"]))
-    r["ce"] = float(nn.total(r["nll"])) / bs if sheet else float(r["nll"].mean())
+    r["nll"] = -log(r["p_correct"])
+    r["ce"] = float(seqsum(r["nll"])) / bs
     n = len(layers)
     dz = [None] * n
     da = [None] * (n - 1)
     grads = [None] * n
     dz[-1] = (r["p"] - r["one_hot"]) / bs
     for i in range(n - 1, -1, -1):
-        grads[i] = {"W": mm(acts[i].T, dz[i]), "b": colsum(dz[i])}
+        grads[i] = {"W": matmul(acts[i].T, dz[i]), "b": seqsum(dz[i], axis=0)}
         if i:
-            da[i - 1] = mm(dz[i], layers[i]["W"].T)
+            da[i - 1] = matmul(dz[i], layers[i]["W"].T)
             dz[i - 1] = np.where(zs[i - 1] > 0, da[i - 1], 0.0)   # =IF(z > 0, da, 0)
     r["dz"], r["da"], r["grad"] = dz, da, grads
     return r
@@ -112,18 +98,18 @@ def grads(layers, x, labels, n_classes):
     """(mean cross-entropy, [{"W", "b"} per layer]): step() without its intermediates, for training."""
     zs, acts = forward(layers, x)
     z = zs[-1]
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    p = e / e.sum(axis=1, keepdims=True)
+    e = exp(z - z.max(axis=1, keepdims=True))
+    p = e / seqsum(e, axis=1)[:, None]
     rows = np.arange(len(labels))
-    ce = float(-np.log(p[rows, labels]).mean())
+    ce = float(seqsum(-log(p[rows, labels]))) / len(labels)
     dz = p
     dz[rows, labels] -= 1.0
     dz /= len(labels)
     out = [None] * len(layers)
     for i in range(len(layers) - 1, -1, -1):
-        out[i] = {"W": acts[i].T @ dz, "b": dz.sum(axis=0)}
+        out[i] = {"W": matmul(acts[i].T, dz), "b": seqsum(dz, axis=0)}
         if i:
-            dz = (dz @ layers[i]["W"].T) * (zs[i - 1] > 0)
+            dz = matmul(dz, layers[i]["W"].T) * (zs[i - 1] > 0)
     return ce, out
 
 
@@ -136,5 +122,5 @@ def loss(layers, x, labels):
     """Mean cross-entropy, computed stably: for the finite-difference gradient check."""
     z = logits(layers, x)
     m = z.max(axis=1, keepdims=True)
-    logp = z - m - np.log(np.exp(z - m).sum(axis=1, keepdims=True))
-    return float(-logp[np.arange(len(labels)), labels].mean())
+    logp = z - m - log(seqsum(exp(z - m), axis=1))[:, None]
+    return float(-seqsum(logp[np.arange(len(labels)), labels])) / len(labels)

@@ -25,13 +25,12 @@ import numpy as np
 from ..errors import SheetsgdError
 from . import layers as ly
 from . import neuralnet as nn
-from .blas import single_threaded_blas
 
 DEFAULTS = {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}   # the notebook's lr; PyTorch's defaults
 # The comparison with SGD: the notebook's lr 1e-3 (for 780 mini-batches an epoch of MNIST; here 94),
 # and fastai's default lr 3e-3; the first EPOCHS epochs, where the optimizers differ.
 LRS = (1e-3, 3e-3)
-EPOCHS = 20
+EPOCHS = 10
 NAMES = ("W1", "b1", "W2", "b2")
 
 
@@ -59,7 +58,7 @@ def update(p, g, m, v, t, h):
     {"m", "v", "new"} (and the scalars "bc1", "bc2")."""
     bc1, bc2 = corrections(t, h)
     m = h["beta1"] * m + (1 - h["beta1"]) * g                       # =beta1*m_prev+(1-beta1)*g
-    v = h["beta2"] * v + (1 - h["beta2"]) * ly.cell_square(g)         # =beta2*v_prev+(1-beta2)*g^2
+    v = h["beta2"] * v + (1 - h["beta2"]) * (g * g)                   # =beta2*v_prev+(1-beta2)*g^2
     new = p - (h["lr"] / bc1) * m / (np.sqrt(v) / math.sqrt(bc2) + h["eps"])
     return {"m": m, "v": v, "new": new, "bc1": bc1, "bc2": bc2}
 
@@ -79,7 +78,7 @@ class AdamRun:
     shown_t: int                                      # the step the sheet shows
     shown_batch: np.ndarray = None                    # its mini-batch (dataset indices)
     shown_state: dict = None                          # params, m, v before it: {"p", "m", "v"} of NAMES
-    train_loss: list = field(default_factory=list)    # mean batch cross-entropy per epoch
+    losses: list = field(default_factory=list)        # each step's mini-batch cross-entropy
     valid_accuracy: list = field(default_factory=list)
     params: dict = None
 
@@ -93,8 +92,8 @@ def train(digits, train_idx, valid_idx, start, epochs=EPOCHS, bs=16, seed=nn.SEE
 
 def train_many(digits, train_idx, valid_idx, start, lrs, epochs=EPOCHS, bs=16, seed=nn.SEED, hyper=None,
                shown_t=None):
-    """train() at each of the learning rates lrs at once: the runs see the same mini-batches, so each
-    step's products are stacked (one matmul for all the runs). A list of AdamRun, one per lr."""
+    """train() at each of the learning rates lrs: the runs see the same mini-batches, their Adam
+    updates are one array operation for all of them. A list of AdamRun, one per lr."""
     hs = [check_hyper(dict(hyper or {}, lr=lr)) for lr in lrs]
     h = hs[0]
     x_train, y_train = nn.inputs(digits.pixels[train_idx]), digits.labels[train_idx]
@@ -104,56 +103,36 @@ def train_many(digits, train_idx, valid_idx, start, lrs, epochs=EPOCHS, bs=16, s
     # every quantity one row per run, the parameters views into it: Adam's update is 8 array operations
     cuts = np.cumsum([0] + [start[k].size for k in NAMES])
     shapes = {k: start[k].shape for k in NAMES}
-    views = lambda a: {k: a[:, cuts[i]:cuts[i + 1]].reshape((len(lrs),) + shapes[k]) for i, k in enumerate(NAMES)}
+    views = lambda a: {k: a[cuts[i]:cuts[i + 1]].reshape(shapes[k]) for i, k in enumerate(NAMES)}
     flat = np.tile(np.concatenate([np.asarray(start[k], dtype=float).ravel() for k in NAMES]), (len(lrs), 1))
     m, v = np.zeros_like(flat), np.zeros_like(flat)
     lr = np.array([[hh["lr"]] for hh in hs])
     b1, b2, eps = h["beta1"], h["beta2"], h["eps"]
     rng = nn.stream(seed, "shuffle")
     t = 0
-    with single_threaded_blas():
-        for _ in range(epochs):
-            order = rng.permutation(len(train_idx))
-            losses = []
-            for i in range(0, len(order), bs):
-                batch = order[i:i + bs]
-                t += 1
-                if t == shown_t:
-                    for j, run in enumerate(runs):
-                        run.shown_batch = np.asarray(train_idx)[batch]
-                        run.shown_state = {part: {k: a[j].copy() for k, a in views(q).items()}
-                                           for part, q in (("p", flat), ("m", m), ("v", v))}
-                ce, g = stacked_grads(views(flat), x_train[batch], y_train[batch])
-                bc1, bc2 = corrections(t, h)
-                m = b1 * m + (1 - b1) * g                  # update()'s operations, every parameter at once
-                v = b2 * v + (1 - b2) * np.power(g, 2.0)
-                flat = flat - (lr / bc1) * m / (np.sqrt(v) / math.sqrt(bc2) + eps)
-                losses.append(ce)
-            p = views(flat)
-            hidden = np.maximum(0.0, x_valid @ p["W1"] + p["b1"][:, None, :])
-            guess = np.argmax(hidden @ p["W2"] + p["b2"][:, None, :], axis=2)
-            for j, run in enumerate(runs):
-                run.train_loss.append(float(np.mean([c[j] for c in losses])))
-                run.valid_accuracy.append(float(np.mean(guess[j] == y_valid)))
+    for _ in range(epochs):
+        order = rng.permutation(len(train_idx))
+        for i in range(0, len(order), bs):
+            batch = order[i:i + bs]
+            t += 1
+            if t == shown_t:
+                for j, run in enumerate(runs):
+                    run.shown_batch = np.asarray(train_idx)[batch]
+                    run.shown_state = {part: views(q[j].copy()) for part, q in (("p", flat), ("m", m), ("v", v))}
+            g = np.empty_like(flat)
+            for j in range(len(runs)):
+                ce, grads = ly.grads(as_layers(views(flat[j])), x_train[batch], y_train[batch], nn.DIGITS)
+                g[j] = np.concatenate([layer[k].ravel() for layer in grads for k in ("W", "b")])
+                runs[j].losses.append(ce)
+            bc1, bc2 = corrections(t, h)
+            m = b1 * m + (1 - b1) * g                  # update()'s operations, every parameter at once
+            v = b2 * v + (1 - b2) * (g * g)
+            flat = flat - (lr / bc1) * m / (np.sqrt(v) / math.sqrt(bc2) + eps)
+        for j, run in enumerate(runs):
+            run.valid_accuracy.append(ly.accuracy(as_layers(views(flat[j])), x_valid, y_valid))
     for j, run in enumerate(runs):
-        run.params = {k: a[j].copy() for k, a in views(flat).items()}
+        run.params = {k: a.copy() for k, a in views(flat[j]).items()}
     return runs
-
-
-def stacked_grads(p, x, labels):
-    """Mean cross-entropy and its gradient (flat, in NAMES order) for each run's weights p[k][run]."""
-    z1 = x @ p["W1"] + p["b1"][:, None, :]                 # (runs, batch, hidden)
-    a1 = np.maximum(0.0, z1)
-    z = a1 @ p["W2"] + p["b2"][:, None, :]
-    e = np.exp(z - z.max(axis=2, keepdims=True))
-    dz = e / e.sum(axis=2, keepdims=True)
-    rows = np.arange(len(labels))
-    ce = -np.log(dz[:, rows, labels]).mean(axis=1)
-    dz[:, rows, labels] -= 1.0
-    dz /= len(labels)
-    dz1 = (dz @ p["W2"].transpose(0, 2, 1)) * (z1 > 0)
-    parts = {"W1": x.T @ dz1, "b1": dz1.sum(axis=1), "W2": a1.transpose(0, 2, 1) @ dz, "b2": dz.sum(axis=1)}
-    return ce, np.concatenate([parts[k].reshape(len(z), -1) for k in NAMES], axis=1)
 
 
 def sheet_step(state, pixels, labels, t, h):

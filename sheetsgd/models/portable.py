@@ -103,3 +103,54 @@ def log(x):
     out = k * _LN2_HI - ((hfsq - (s * (hfsq + R) + k * _LN2_LO)) - f)
     out = np.where(ok, out, np.where(x == 0, -np.inf, np.where(x == np.inf, np.inf, np.nan)))
     return out if out.ndim else float(out)
+
+
+# fdlibm (k_sin.c, k_cos.c, e_rem_pio2.c): sin's polynomials and the reduction by pi/2 in three parts
+_S = (-1.66666666666666324348e-01, 8.33333333332248946124e-03, -1.98412698298579493134e-04,
+      2.75573137070700676789e-06, -2.50507602534068634195e-08, 1.58969099521155010221e-10)
+_C = (4.16666666666666019037e-02, -1.38888888888741095749e-03, 2.48015872894767294178e-05,
+      -2.75573143513906633035e-07, 2.08757232129817482790e-09, -1.13596475577881948265e-11)
+_INV_PIO2 = 6.36619772367581382433e-01
+_PIO2 = (1.57079632673412561417e+00, 6.07710050630396597660e-11, 2.02226624879595063154e-21)
+_SIN_MAX = 1e6      # beyond: NaN (the two-step reduction is exact only for moderate x)
+
+
+def _kernel_sin(x, y):
+    z = x * x
+    v = z * x
+    r = _S[1] + z * (_S[2] + z * (_S[3] + z * (_S[4] + z * _S[5])))
+    return np.where(y == 0, x + v * (_S[0] + z * r), x - ((z * (0.5 * y - v * r) - y) - v * _S[0]))
+
+
+def _kernel_cos(x, y):
+    z = x * x
+    r = z * (_C[0] + z * (_C[1] + z * (_C[2] + z * (_C[3] + z * (_C[4] + z * _C[5])))))
+    ax = np.abs(x)
+    # |x| >= 0.3: qx = |x|/4 with its low 32 bits cleared (0.28125 above 0.78125), as fdlibm
+    quarter = (ax.view(np.uint64) & np.uint64(0xFFFFFFFF00000000)).view(np.float64) * 0.25
+    qx = np.where(ax > 0.78125, 0.28125, quarter)
+    small = 1.0 - (0.5 * z - (z * r - x * y))
+    return np.where(ax < 0.3, small, (1.0 - qx) - ((0.5 * z - qx) - (z * r - x * y)))
+
+
+def sin(x):
+    """sin(x) from elementwise operations only (fdlibm's kernels, x reduced by pi/2 in three parts):
+    < 1 ulp from the true value for |x| < 1e6, the same bits on every CPU (np.sin has SIMD code of its
+    own; the C library's has FMA variants)."""
+    x = np.asarray(x, dtype=float)
+    ax = np.where(np.isfinite(x) & (np.abs(x) < _SIN_MAX), np.abs(x), 0.0)
+    fn = np.rint(ax * _INV_PIO2)
+    r = ax - fn * _PIO2[0]                          # exact: pio2_1 has 33 bits, fn < 2**20
+    t = r                                           # fdlibm's second step (pio2_2, its tail), always
+    w = fn * _PIO2[1]
+    r = t - w
+    w = fn * _PIO2[2] - ((t - r) - w)
+    y0 = r - w
+    y1 = (r - y0) - w
+    n = fn.astype(np.int64) & 3
+    s, c = _kernel_sin(y0, y1), _kernel_cos(y0, y1)
+    out = np.where(n == 0, s, np.where(n == 1, c, np.where(n == 2, -s, -c)))
+    out = np.where(x < 0, -out, out)
+    out = np.where(np.abs(x) < 2.0 ** -27, x, out)   # sin(x) = x to the last bit
+    out = np.where(np.isfinite(x) & (np.abs(x) < _SIN_MAX), out, np.nan)
+    return out if out.ndim else float(out)

@@ -12,6 +12,7 @@ import numpy as np
 from ..models import layers as ly
 from ..models import net_adam as na
 from ..models import neuralnet as nn
+from ..models.portable import exp, log, seqsum
 from .. import writer
 from ..writer import a1
 from . import param_bands as pb
@@ -114,7 +115,7 @@ def net_adam_sheet(wb, digits, sgd_run, adam_runs, hidden=nn.HIDDEN):
     new_layers = [{"W": r["adam"][k]["new"], "b": r["adam"]["b" + k[1:]]["new"]} for k in ("W1", "W2")]
     zs, acts = ly.forward(new_layers, r["x"], sheet=True)
     rows = np.arange(n)
-    nlln = ly.cell_ln(nn.total(ly.cell_exp(zs[1]), axis=1)) - zs[1][rows, labels]
+    nlln = log(seqsum(exp(zs[1]), axis=1)) - zs[1][rows, labels]
     values = {"x": r["x"], "z1": r["z"][0], "a1": r["a"][0], "z": r["z"][1], "exp": r["exp"], "sum": r["sum"],
               "p": r["p"], "pc": r["p_correct"], "nll": r["nll"], "hot": r["one_hot"], "dz": r["dz"][1],
               "da1": r["da"][0], "dz1": r["dz"][0], "z1n": zs[0], "a1n": acts[1], "zn": zs[1], "nlln": nlln}
