@@ -82,11 +82,10 @@ def net_adam_sheet(wb, digits, sgd_run, adam_runs, hidden=nn.HIDDEN):
     bs_row = top_in + n_h + 2
     s.text((bs_row, 0), "batch size", "label")
     n = len(labels)
-    epochs = len(run.valid_accuracy)
-    per_epoch_table(wb, s, top_in - 1, 3, sgd_run, adam_runs)
+    table_rows = per_epoch_table(wb, s, top_in - 1, 3, sgd_run, adam_runs)
 
     # the batch: one row per image, below the table
-    top = max(bs_row + 4, top_in + epochs + 2)
+    top = max(bs_row + 4, top_in - 1 + table_rows + 2)
     section(s, (top, 0), f"the mini-batch of step {t}, forward and backward: one row per image")
     A = Blocks(s, top + 1, top + 3, n, title_format=bold(s))
     A.add("image", None, ["image"], col=0, gap=False)
@@ -155,8 +154,12 @@ def net_adam_sheet(wb, digits, sgd_run, adam_runs, hidden=nn.HIDDEN):
             "pixels": A.whole("pixels"), "labels": A.whole("label"), "loss": (a1(bs_row + 1, 1), a1(bs_row + 2, 1))}
 
 
+CHART_HEIGHT = 320       # pixels: 16 rows of 20
+
+
 def per_epoch_table(wb, s, top, col, sgd_run, adam_runs):
-    """Valid accuracy per epoch, SGD and Adam (NumPy's numbers), and its chart."""
+    """Valid accuracy per epoch, SGD and Adam (NumPy's numbers), and its chart beside; returns the rows
+    both take from `top` (what lies below starts after them)."""
     epochs = len(next(iter(adam_runs.values())).valid_accuracy)
     section(s, (top - 2, col), "accuracy on the 300 held-out images after each epoch (NumPy)")
     heads = ["epoch", "SGD"] + ["Adam"] * len(adam_runs)
@@ -179,5 +182,6 @@ def per_epoch_table(wb, s, top, col, sgd_run, adam_runs):
     chart.set_x_axis({"name": "epoch", "min": 1, "max": epochs})
     chart.set_y_axis({"name": "accuracy", "num_format": "0%", "min": 0.75, "max": 1})
     chart.set_legend({"position": "bottom"})
-    chart.set_size({"width": 560, "height": 340})
+    chart.set_size({"width": 560, "height": CHART_HEIGHT})
     s.ws.insert_chart(top, col + len(heads) + 1, chart)
+    return max(epochs + 1, -(-CHART_HEIGHT // 20))
