@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from sheetsgd.models import lbfgs
-from sheetsgd.models.portable import exp, fdot, log, matmul, seqsum, sin
+from sheetsgd.models.portable import exp, fdot, log, matmul, matmul_stacked, seqsum, sin
 
 
 def ulps(ours, ref):
@@ -63,6 +63,13 @@ def test_matmul_adds_in_order_of_k_as_the_loop_does():
         assert np.array_equal(matmul(a, b), loop)
     assert fdot(np.array([1e16, 1.0, -1e16]), np.ones(3)) == 0.0        # ((1e16 + 1) - 1e16): in order
     assert seqsum(np.array([[1e16, 1.0, -1e16]]), axis=1)[0] == 0.0
+
+
+def test_stacked_matmul_is_each_matmul_to_the_last_bit():
+    rng = np.random.default_rng(4)
+    for r, n, k, m in ((2, 16, 64, 50), (3, 5, 1, 7), (1, 4, 9, 2)):
+        a, b = rng.normal(size=(r, n, k)), rng.normal(size=(r, k, m))
+        assert np.array_equal(matmul_stacked(a, b), np.array([matmul(a[i], b[i]) for i in range(r)]))
 
 
 def test_lbfgs_finds_rosenbrocks_minimum():

@@ -94,14 +94,15 @@ def step(layers, x, labels, n_classes, sheet=True):
     return r
 
 
-def grads(layers, x, labels, n_classes):
-    """(mean cross-entropy, [{"W", "b"} per layer]): step() without its intermediates, for training."""
+def grads(layers, x, labels, n_classes, loss=True):
+    """(mean cross-entropy, [{"W", "b"} per layer]): step() without its intermediates, for training.
+    loss=False: None for the cross-entropy (its log is a third of the cost)."""
     zs, acts = forward(layers, x)
     z = zs[-1]
     e = exp(z - z.max(axis=1, keepdims=True))
     p = e / seqsum(e, axis=1)[:, None]
     rows = np.arange(len(labels))
-    ce = float(seqsum(-log(p[rows, labels]))) / len(labels)
+    ce = float(seqsum(-log(p[rows, labels]))) / len(labels) if loss else None
     dz = p
     dz[rows, labels] -= 1.0
     dz /= len(labels)

@@ -25,6 +25,7 @@ import numpy as np
 from ..errors import SheetsgdError
 from . import layers as ly
 from . import neuralnet as nn
+from .portable import exp, matmul_stacked, seqsum
 
 DEFAULTS = {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}   # the notebook's lr; PyTorch's defaults
 # The comparison with SGD: the notebook's lr 1e-3 (for 780 mini-batches an epoch of MNIST; here 94),
@@ -78,7 +79,6 @@ class AdamRun:
     shown_t: int                                      # the step the sheet shows
     shown_batch: np.ndarray = None                    # its mini-batch (dataset indices)
     shown_state: dict = None                          # params, m, v before it: {"p", "m", "v"} of NAMES
-    losses: list = field(default_factory=list)        # each step's mini-batch cross-entropy
     valid_accuracy: list = field(default_factory=list)
     params: dict = None
 
@@ -92,8 +92,9 @@ def train(digits, train_idx, valid_idx, start, epochs=EPOCHS, bs=16, seed=nn.SEE
 
 def train_many(digits, train_idx, valid_idx, start, lrs, epochs=EPOCHS, bs=16, seed=nn.SEED, hyper=None,
                shown_t=None):
-    """train() at each of the learning rates lrs: the runs see the same mini-batches, their Adam
-    updates are one array operation for all of them. A list of AdamRun, one per lr."""
+    """train() at each of the learning rates lrs: the runs see the same mini-batches, so every step
+    computes all of them at once (portable.matmul_stacked: the same bits as one run at a time).
+    A list of AdamRun, one per lr."""
     hs = [check_hyper(dict(hyper or {}, lr=lr)) for lr in lrs]
     h = hs[0]
     x_train, y_train = nn.inputs(digits.pixels[train_idx]), digits.labels[train_idx]
@@ -103,7 +104,7 @@ def train_many(digits, train_idx, valid_idx, start, lrs, epochs=EPOCHS, bs=16, s
     # every quantity one row per run, the parameters views into it: Adam's update is 8 array operations
     cuts = np.cumsum([0] + [start[k].size for k in NAMES])
     shapes = {k: start[k].shape for k in NAMES}
-    views = lambda a: {k: a[cuts[i]:cuts[i + 1]].reshape(shapes[k]) for i, k in enumerate(NAMES)}
+    views = lambda a: {k: a[..., cuts[i]:cuts[i + 1]].reshape(a.shape[:-1] + shapes[k]) for i, k in enumerate(NAMES)}
     flat = np.tile(np.concatenate([np.asarray(start[k], dtype=float).ravel() for k in NAMES]), (len(lrs), 1))
     m, v = np.zeros_like(flat), np.zeros_like(flat)
     lr = np.array([[hh["lr"]] for hh in hs])
@@ -119,20 +120,43 @@ def train_many(digits, train_idx, valid_idx, start, lrs, epochs=EPOCHS, bs=16, s
                 for j, run in enumerate(runs):
                     run.shown_batch = np.asarray(train_idx)[batch]
                     run.shown_state = {part: views(q[j].copy()) for part, q in (("p", flat), ("m", m), ("v", v))}
-            g = np.empty_like(flat)
-            for j in range(len(runs)):
-                ce, grads = ly.grads(as_layers(views(flat[j])), x_train[batch], y_train[batch], nn.DIGITS)
-                g[j] = np.concatenate([layer[k].ravel() for layer in grads for k in ("W", "b")])
-                runs[j].losses.append(ce)
+            g = stacked_grads(views(flat), x_train[batch], y_train[batch])
             bc1, bc2 = corrections(t, h)
             m = b1 * m + (1 - b1) * g                  # update()'s operations, every parameter at once
             v = b2 * v + (1 - b2) * (g * g)
             flat = flat - (lr / bc1) * m / (np.sqrt(v) / math.sqrt(bc2) + eps)
+        guess = np.argmax(stacked_logits(views(flat), x_valid), axis=2)
         for j, run in enumerate(runs):
-            run.valid_accuracy.append(ly.accuracy(as_layers(views(flat[j])), x_valid, y_valid))
+            run.valid_accuracy.append(float(seqsum(guess[j] == y_valid)) / len(y_valid))
     for j, run in enumerate(runs):
         run.params = {k: a.copy() for k, a in views(flat[j]).items()}
     return runs
+
+
+def stacked_logits(p, x):
+    """The net's logits for each run's weights p[k][run] (layers.forward's operations, stacked)."""
+    xs = np.broadcast_to(x, (p["W1"].shape[0],) + x.shape)
+    z1 = matmul_stacked(xs, p["W1"]) + p["b1"][:, None, :]
+    return matmul_stacked(np.maximum(0.0, z1), p["W2"]) + p["b2"][:, None, :]
+
+
+def stacked_grads(p, x, labels):
+    """The gradient of the mean cross-entropy, flat in NAMES order, for each run's weights p[k][run]:
+    layers.grads's operations (the same bits, run by run; the tests compare), every run at once."""
+    runs = p["W1"].shape[0]
+    xs = np.broadcast_to(x, (runs,) + x.shape)
+    z1 = matmul_stacked(xs, p["W1"]) + p["b1"][:, None, :]
+    a1 = np.maximum(0.0, z1)
+    z = matmul_stacked(a1, p["W2"]) + p["b2"][:, None, :]
+    e = exp(z - z.max(axis=2, keepdims=True))
+    dz = e / seqsum(e, axis=2)[:, :, None]
+    rows = np.arange(len(labels))
+    dz[:, rows, labels] -= 1.0
+    dz /= len(labels)
+    dz1 = matmul_stacked(dz, p["W2"].transpose(0, 2, 1)) * (z1 > 0)
+    parts = {"W1": matmul_stacked(xs.transpose(0, 2, 1), dz1), "b1": seqsum(dz1, axis=1),
+             "W2": matmul_stacked(a1.transpose(0, 2, 1), dz), "b2": seqsum(dz, axis=1)}
+    return np.concatenate([parts[k].reshape(runs, -1) for k in NAMES], axis=1)
 
 
 def sheet_step(state, pixels, labels, t, h):

@@ -51,6 +51,16 @@ def matmul(a, b):
     return out
 
 
+def matmul_stacked(a, b):
+    """matmul of each pair a[r] @ b[r] (shapes (R, n, k) and (R, k, m)) at once, every entry summed
+    in order of k as matmul sums it: the same bits as [matmul(a[r], b[r]) for r in range(R)]."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.shape[2] == 0:
+        return np.zeros((a.shape[0], a.shape[1], b.shape[2]))
+    return np.add.reduce(np.ascontiguousarray(a.transpose(2, 0, 1))[:, :, :, None]
+                         * np.ascontiguousarray(b.transpose(1, 0, 2))[:, :, None, :], axis=0) + 0.0
+
+
 # fdlibm (e_exp.c, e_log.c): the constants of its range reductions and polynomials
 _LN2_HI = 6.93147180369123816490e-01    # ln 2 with its last 32 bits zero: k * _LN2_HI is exact
 _LN2_LO = 1.90821492927058770002e-10
