@@ -53,6 +53,9 @@ FT_BAND = [
     ("upd_u", "unfrozen: update = lr * gradient", _UPD_U, _UPD_U, GRAD, "each group at its own lr"),
     ("new_u", "unfrozen: new {w} = {w} - update", "={start}-{upd_u}", "={start}-{upd_u}", NUM, "every layer moves"),
 ]
+# the last band is two columns wide: its blocks' titles short enough to fit above them
+SHORT_TITLES = {"start": "{w} (new), {b} under", "grad": "gradient", "upd_f": "frozen: lr*g", "new_f": "frozen: new {w}",
+                "upd_u": "unfrozen: lr*g", "new_u": "unfrozen: new {w}"}
 
 TITLE = ("fine_tune: transfer learning: keep the trained body, throw away its head, put in a new one; "
          "train the head frozen, then unfreeze")
@@ -160,7 +163,8 @@ def fine_tune_sheet(wb, digits, tuned):
                 "upd_f": (upd["frozen"]["W"], upd["frozen"]["b"]), "new_f": (new["frozen"]["W"], new["frozen"]["b"]),
                 "upd_u": (upd["unfrozen"]["W"], upd["unfrozen"]["b"]),
                 "new_u": (new["unfrozen"]["W"], new["unfrozen"]["b"])}
-        table_b = [(k, title.format(w=w, b=b, whence=whence[i]), *rest) for k, title, *rest in FT_BAND]
+        table_b = [(k, (SHORT_TITLES[k] if band.n_out < 4 else title).format(w=w, b=b, whence=whence[i]), *rest)
+                   for k, title, *rest in FT_BAND]
         title = f"group {i + 1}: {w} and {b}, {GROUP_LAYERS[i].split(' (')[-1].rstrip(')')}"
         written.append(pb.write_band(s, band, table_b, title, head_names(rows_of[i], n_head, n_hidden),
                                      head_names(cols_of[i], n_head, n_hidden), vals, dict(lr_cells[i], inputs=inputs[i]),
