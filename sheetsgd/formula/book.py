@@ -1,6 +1,6 @@
-"""What a workbook file is, to the evaluator: sheets of cells, formulas, defined names.
+"""What a workbook file is, to the evaluator: sheets of cells, formulas, defined names, tables.
 
-The reader (reader.py) builds a Book from an .xlsx/.xlsm; the engine computes it.
+The reader (the reader package) builds a Book from an .xlsx/.xlsm; the engine computes it.
 Rows and columns are 1-based, as in A1 notation.
 
 A Sheet read from a file keeps its constants apart from its formula cells (Sheet.split):
@@ -10,7 +10,7 @@ and from then on it is the sheet (change it and the engine sees the change).
 """
 from dataclasses import dataclass, field
 from itertools import chain
-from typing import Dict, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 
 @dataclass(slots=True)
@@ -96,9 +96,30 @@ class Sheet:
         return f"Sheet({self.name!r}, {len(self.cells) if self._split is None else 'split'} cells)"
 
 
+@dataclass(slots=True)
+class Table:
+    """An Excel table (Insert > Table), as its part xl/tables/tableN.xml describes it: the range
+    r1:c1..r2:c2 of `sheet` holds header_rows (0 or 1) header row, the data, then totals_rows
+    (0 or 1) totals row; columns are the column names in order, one per column of the range.
+    Structured references (Table1[Col], Table1[[#This Row],[Age]], #Headers, #Totals, #All,
+    #Data) resolve against it."""
+    name: str                       # as formulas write it (the part's displayName)
+    sheet: str
+    r1: int
+    c1: int
+    r2: int
+    c2: int
+    header_rows: int = 1
+    totals_rows: int = 0
+    columns: List[str] = field(default_factory=list)
+
+
 @dataclass
 class Book:
     path: str
     sheets: Dict[str, Sheet] = field(default_factory=dict)  # in workbook order
     names: Dict[str, str] = field(default_factory=dict)     # workbook-scoped defined names (upper-case key),
                                                             # value = the name's formula text, e.g. "dotprod!$B$25:$F$39"
+    tables: Dict[str, Table] = field(default_factory=dict)  # TABLE NAME (upper case) -> Table; unique per workbook
+    date1904: bool = False                                  # date serials count days from 1904-01-01
+                                                            # (<workbookPr date1904="1"/>), not from 1900-01-00
