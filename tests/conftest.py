@@ -12,8 +12,8 @@ SHARED = Path(os.environ.get("SHEETSGD_SHARED", REPO.parent / "shared"))
 if os.environ.get("SHEETSGD_TEST_TEMPLATES_EVERYWHERE"):
     # test_reader_templates.py runs the reader's other suites again this way: every sheet, however
     # small, read through row templates (they are only tried above 1 MB of sheetData otherwise)
-    from sheetsgd.formula import reader as _reader
-    _reader.TEMPLATE_MIN_CHARS = 0
+    from sheetsgd.formula.reader import templates as _templates
+    _templates.TEMPLATE_MIN_CHARS = 0
 
 
 @pytest.fixture(scope="session")

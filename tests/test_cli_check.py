@@ -9,6 +9,7 @@ import xlsxwriter
 from sheetsgd import check
 from sheetsgd.cli import main
 from sheetsgd.formula import reader
+from sheetsgd.formula.reader import sheet_xml, workbook
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
@@ -60,7 +61,7 @@ def test_check_show_limits_the_list(tmp_path, capsys):
 
 
 def test_progress_on_stderr_for_big_files(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(reader, "PROGRESS_BYTES", 10)
+    monkeypatch.setattr(workbook, "PROGRESS_BYTES", 10)
     monkeypatch.setattr(check, "PROGRESS_CELLS", 1)
     code, out, err = run(["check", small_book(tmp_path / "ok.xlsx")], capsys)
     assert code == 0
@@ -263,7 +264,7 @@ def test_hostile_file_refused_by_the_lxml_path_too(kind, tmp_path, monkeypatch):
     """The fast path checks the frame around <sheetData>; the lxml path checks the whole part."""
     from sheetsgd.errors import SheetsgdError
     path, says = hostile(kind, tmp_path)
-    monkeypatch.setattr(reader._SheetReader, "read_plain", lambda self, text, part: False)
+    monkeypatch.setattr(sheet_xml.SheetReader, "read_plain", lambda self, text, part: False)
     with pytest.raises(SheetsgdError, match=says):
         reader.read_book(path)
 
@@ -283,7 +284,7 @@ def test_too_many_zip_members_refused_before_listing_them(tmp_path, capsys, monk
             m.setattr(zipfile, "ZIP_FILECOUNT_LIMIT", 10)
         write_zip(path, members)
     assert (b"PK\x06\x06" in path.read_bytes()) is zip64
-    monkeypatch.setattr(reader, "MAX_ZIP_ENTRIES", 100)
+    monkeypatch.setattr(reader.limits, "MAX_ZIP_ENTRIES", 100)
     monkeypatch.setattr(zipfile.ZipFile, "__init__", lambda *a, **k: pytest.fail("zipfile must not list them"))
     code, out, err = run(["check", path], capsys)
     assert code == 2 and err.strip() == f"sheetsgd: error: {path}: has 305 zip members, over the 100 limit"

@@ -11,7 +11,8 @@ import pytest
 from sheetsgd.check import check_workbook
 from sheetsgd.errors import SheetsgdError
 from sheetsgd.formula import evaluate_book, functions_used
-from sheetsgd.formula.reader import cell_name, parse_cell, read_book
+from sheetsgd.formula.reader import read_book
+from sheetsgd.formula.refs import cell_name, parse_cell
 from sheetsgd.formula.values import NUM, ExcelError
 from sheetsgd.models import graddesc as gd
 from sheetsgd.sheets import graddesc as sg

@@ -11,7 +11,8 @@ import pytest
 
 from sheetsgd.check import check_workbook
 from sheetsgd.formula import evaluate_book, functions_used
-from sheetsgd.formula.reader import cell_name, parse_cell, read_book
+from sheetsgd.formula.reader import read_book
+from sheetsgd.formula.refs import cell_name, parse_cell
 from sheetsgd.formula.values import NA, NUM
 from sheetsgd.lint import PORTABLE, lint_formula
 from sheetsgd.models import graddesc as gd

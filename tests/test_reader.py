@@ -8,8 +8,8 @@ import xlsxwriter
 from openpyxl.formula.translate import Translator
 
 from sheetsgd.errors import SheetsgdError
-from sheetsgd.formula import reader
-from sheetsgd.formula.reader import SharedFormula, read_book
+from sheetsgd.formula import reader, refs
+from sheetsgd.formula.reader import SharedFormula, limits, read_book, sheet_xml, workbook
 from sheetsgd.formula.values import ExcelError
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -111,8 +111,8 @@ def test_every_value_type_fast_path(tmp_path):
 
 def test_every_value_type_lxml_path(tmp_path, monkeypatch):
     calls = []
-    real = reader._SheetReader.read_xml
-    monkeypatch.setattr(reader._SheetReader, "read_xml", lambda *a: calls.append(1) or real(*a))
+    real = sheet_xml.SheetReader.read_xml
+    monkeypatch.setattr(sheet_xml.SheetReader, "read_xml", lambda *a: calls.append(1) or real(*a))
     book = read_book(package(tmp_path / "v.xlsx", [("values", "xl/worksheets/sheet1.xml", as_prefixed(VALUES))],
                              sst=SST))
     assert calls, "the prefixed sheet must go through lxml"
@@ -169,7 +169,7 @@ def test_shared_formula_followers_translated_like_excel(tmp_path):
 @pytest.mark.parametrize("dest", ["A1", "C5", "Z30", "AB2"])
 def test_translation_agrees_with_openpyxl(formula, dest):
     want = Translator(formula, origin="A1").translate_formula(dest)
-    dr, dc = reader.parse_cell(dest)
+    dr, dc = refs.parse_cell(dest)
     assert "=" + SharedFormula(formula[1:]).translate(dr - 1, dc - 1) == want
 
 
@@ -237,7 +237,7 @@ def test_defined_names_both_scopes_hidden_and_sheet_index(tmp_path):
 def test_fast_and_lxml_paths_agree_on_a_real_workbook(tmp_path, monkeypatch):
     path = xlsxwriter_book(tmp_path / "x.xlsx")
     fast = read_book(path)
-    monkeypatch.setattr(reader._SheetReader, "read_plain", lambda self, text, part: False)
+    monkeypatch.setattr(sheet_xml.SheetReader, "read_plain", lambda self, text, part: False)
     slow = read_book(path)
     assert fast == slow
 
@@ -311,10 +311,10 @@ def test_unpacked_size_limit_counts_every_part(tmp_path, monkeypatch):
     path = package(tmp_path / "big.xlsx", [("a", "xl/worksheets/sheet1.xml", rows),
                                            ("b", "xl/worksheets/sheet2.xml", rows)])
     size = zipfile.ZipFile(path).getinfo("xl/worksheets/sheet1.xml").file_size
-    monkeypatch.setattr(reader, "MAX_UNPACKED_BYTES", size - 1)
+    monkeypatch.setattr(limits, "MAX_UNPACKED_BYTES", size - 1)
     with pytest.raises(SheetsgdError, match=r"big.xlsx: xl/worksheets/sheet1.xml would unpack to .*over the"):
         read_book(path)
-    monkeypatch.setattr(reader, "MAX_UNPACKED_BYTES", size + 2000)
+    monkeypatch.setattr(limits, "MAX_UNPACKED_BYTES", size + 2000)
     with pytest.raises(SheetsgdError, match=r"in all \(at xl/worksheets/sheet2.xml\), over the"):
         read_book(path)
 
@@ -322,20 +322,20 @@ def test_unpacked_size_limit_counts_every_part(tmp_path, monkeypatch):
 def test_cell_limit(tmp_path, monkeypatch):
     rows = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c><c r="B{r}"><v>1</v></c></row>' for r in range(1, 60))
     path = package(tmp_path / "cells.xlsx", [("a", "xl/worksheets/sheet1.xml", rows)])
-    monkeypatch.setattr(reader, "MAX_CELLS", 100)
+    monkeypatch.setattr(limits, "MAX_CELLS", 100)
     with pytest.raises(SheetsgdError, match=r"over the 100-cell limit"):
         read_book(path)
-    monkeypatch.setattr(reader, "MAX_CELLS", 118)
+    monkeypatch.setattr(limits, "MAX_CELLS", 118)
     assert len(read_book(path).sheets["a"].cells) == 118
 
 
 def test_progress_is_reported_for_big_sheets(tmp_path, monkeypatch):
     path = package(tmp_path / "p.xlsx", [("a", "xl/worksheets/sheet1.xml", '<row r="1"><c r="A1"><v>1</v></c></row>')])
     said = []
-    monkeypatch.setattr(reader, "PROGRESS_BYTES", 10)
+    monkeypatch.setattr(workbook, "PROGRESS_BYTES", 10)
     read_book(path, progress=said.append)
     assert said and said[0].startswith("reading a")
-    monkeypatch.setattr(reader, "PROGRESS_BYTES", 10**9)
+    monkeypatch.setattr(workbook, "PROGRESS_BYTES", 10**9)
     said.clear()
     read_book(path, progress=said.append)
     assert said == []
@@ -365,8 +365,8 @@ def test_reads_from_memory_zip_bytes_written_by_openpyxl(tmp_path):
 
 def spy_paths(monkeypatch):
     used = []
-    plain = reader._SheetReader.read_plain
-    monkeypatch.setattr(reader._SheetReader, "read_plain",
+    plain = sheet_xml.SheetReader.read_plain
+    monkeypatch.setattr(sheet_xml.SheetReader, "read_plain",
                         lambda self, text, part: used.append(plain(self, text, part)) or used[-1])
     return used
 
@@ -400,7 +400,7 @@ def test_translation_agrees_with_openpyxl_on_generated_formulas():
     """Formulas built from the pieces the translator must tell apart, moved by random offsets."""
     from hypothesis import given, settings, strategies as st
 
-    col = st.integers(1, 60).map(lambda n: reader.COL_LETTERS[n])
+    col = st.integers(1, 60).map(lambda n: refs.COL_LETTERS[n])
     cell = st.tuples(st.booleans(), col, st.booleans(), st.integers(1, 500)).map(
         lambda t: f"{'$' * t[0]}{t[1]}{'$' * t[2]}{t[3]}")
     ref = st.one_of(
@@ -418,7 +418,7 @@ def test_translation_agrees_with_openpyxl_on_generated_formulas():
     @settings(max_examples=200, deadline=None)
     @given(formula, st.integers(0, 400), st.integers(0, 40))
     def agree(text, dr, dc):
-        dest = f"{reader.COL_LETTERS[1 + dc]}{1 + dr}"
+        dest = f"{refs.COL_LETTERS[1 + dc]}{1 + dr}"
         want = Translator("=" + text, origin="A1").translate_formula(dest)
         assert "=" + SharedFormula(text).translate(dr, dc) == want
 
@@ -439,98 +439,9 @@ def test_translation_agrees_with_openpyxl_on_generated_formulas():
 def test_fast_path_keeps_what_the_lxml_path_keeps(tmp_path, monkeypatch, rows):
     path = package(tmp_path / "o.xlsx", [("s", "xl/worksheets/s.xml", rows)])
     fast = read_book(path)
-    monkeypatch.setattr(reader._SheetReader, "read_plain", lambda self, text, part: False)
+    monkeypatch.setattr(sheet_xml.SheetReader, "read_plain", lambda self, text, part: False)
     slow = read_book(path)
     assert fast == slow
     sheet = fast.sheets["s"]
     keys = list(sheet.cells)
     assert (sheet.max_row, sheet.max_col) == (max(keys)[0], max(c for _, c in keys))
-
-
-# ------------------------------------------------ a big sheet read by two processes
-
-def _rows(n, start=1, extra=""):
-    return "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c><c r="B{r}" t="inlineStr"><is><t>t{r}</t></is></c>'
-                   f'<c r="C{r}"><f>A{r}*2</f><v>{2 * r}</v></c>{extra}</row>' for r in range(start, start + n))
-
-
-@pytest.mark.parametrize("rows", [
-    _rows(40),                                                        # plain: the child sends its rows
-    _rows(20) + '<row r="21"><c r="A21" t="e"><v>#N/A</v></c></row>' + _rows(19, 22),   # an error value
-    _rows(20) + '<row r="21"><c r="A21"><f t="shared" ref="A21:A23" si="0">C20+1</f><v>1</v></c></row>'
-    '<row r="22"><c r="A22"><f t="shared" si="0"/><v>1</v></c></row>' + _rows(18, 23),  # shared formulas
-    _rows(20, 21) + _rows(20),                                        # rows out of order across the halves
-    _rows(20) + _rows(20, 20),                                        # row 20 written twice
-    _rows(20) + '<row r="21"><c r="A21"><f aca="false">A20+1</f><v>1</v></c></row>' + _rows(19, 22),
-])
-def test_two_processes_read_what_one_reads(tmp_path, monkeypatch, rows):
-    path = package(tmp_path / "o.xlsx", [("s", "xl/worksheets/s.xml", rows)])
-    one = read_book(path)
-    sent = []
-    from_columns = reader._from_columns
-    monkeypatch.setattr(reader, "_from_columns", lambda *a: sent.append(from_columns(*a)) or sent[-1])
-    monkeypatch.setattr(reader, "PARALLEL_CHARS", 0)
-    two = read_book(path)
-    assert sent, "the sheet was not split"
-    assert two == one
-    assert list(two.sheets["s"].split()[1]) == list(one.sheets["s"].split()[1])
-    assert list(two.sheets["s"].split()[0]) == list(one.sheets["s"].split()[0])
-    if rows == _rows(40):
-        assert sent[0] is not None                    # the child's rows were used
-
-
-def test_two_processes_keep_the_cell_limit(tmp_path, monkeypatch):
-    path = package(tmp_path / "o.xlsx", [("s", "xl/worksheets/s.xml", _rows(40))])
-    monkeypatch.setattr(reader, "PARALLEL_CHARS", 0)
-    monkeypatch.setattr(reader, "MAX_CELLS", 100)
-    with pytest.raises(SheetsgdError, match="over the 100-cell limit"):
-        read_book(path)
-
-
-def test_two_processes_not_plain_goes_to_lxml(tmp_path, monkeypatch):
-    rows = _rows(20) + '<row r="21"><!-- a comment --><c r="A21"><v>1</v></c></row>' + _rows(19, 22)
-    path = package(tmp_path / "o.xlsx", [("s", "xl/worksheets/s.xml", rows)])
-    one = read_book(path)
-    monkeypatch.setattr(reader, "PARALLEL_CHARS", 0)
-    assert read_book(path) == one
-    rows = _rows(30) + '<row r="31"><!-- a comment --><c r="A31"><v>1</v></c></row>' + _rows(9, 32)
-    path = package(tmp_path / "p.xlsx", [("s", "xl/worksheets/s.xml", rows)])
-    monkeypatch.setattr(reader, "PARALLEL_CHARS", 2**30)
-    one = read_book(path)
-    monkeypatch.setattr(reader, "PARALLEL_CHARS", 0)
-    assert read_book(path) == one
-
-
-def test_the_biggest_sheet_unpacked_in_a_thread_reads_the_same(tmp_path, monkeypatch):
-    path = package(tmp_path / "o.xlsx", [("small", "xl/worksheets/a.xml", _rows(3)),
-                                         ("big", "xl/worksheets/b.xml", _rows(60))])
-    one = read_book(path)
-    monkeypatch.setattr(reader, "PARALLEL_CHARS", 0)
-    started = []
-    real = reader._Prefetch
-    monkeypatch.setattr(reader, "_Prefetch", lambda *a: started.append(real(*a)) or started[-1])
-    assert read_book(path) == one
-    assert started and started[0].data is None            # handed over, not kept
-
-    read_all = reader._read_all
-
-    def broken(stream):
-        if stream.name.endswith("b.xml"):
-            raise reader._Fail(f"{stream.name} is damaged (test)")
-        return read_all(stream)
-    monkeypatch.setattr(reader, "_read_all", broken)
-    with pytest.raises(SheetsgdError, match="b.xml is damaged"):
-        read_book(path)
-
-
-def test_a_child_cut_short_leaves_its_rows_to_the_parent(tmp_path, monkeypatch):
-    import os
-    path = package(tmp_path / "o.xlsx", [("s", "xl/worksheets/s.xml", _rows(40))])
-    one = read_book(path)
-
-    def dies_while_writing(self, text, pieces, room, fd):
-        os.write(fd, (1000).to_bytes(8, "little") + b"\xe9\x00\x00")   # a header, then a few bytes
-    monkeypatch.setattr(reader._SheetReader, "_send_pieces", dies_while_writing)
-    monkeypatch.setattr(reader, "PARALLEL_CHARS", 0)
-    assert read_book(path) == one
-    assert reader._from_columns(b"\xe9\x00\x00", 100) is None

@@ -1,7 +1,7 @@
-"""Row templates (reader._RowTemplate): rows of one shape read many at a time must give exactly
+"""Row templates (row_templates.RowTemplate): rows of one shape read many at a time must give exactly
 the Book the per-cell loop gives: the same cells, values, formula texts, dict order, bounds, and
 the same one-line error for a bad file. Each case is read with templates on every sheet
-(TEMPLATE_MIN_CHARS = 0) and with them off, in one process and in two."""
+(TEMPLATE_MIN_CHARS = 0) and with them off."""
 import glob
 import os
 from pathlib import Path
@@ -11,6 +11,8 @@ import pytest
 from sheetsgd.errors import SheetsgdError
 from sheetsgd.formula import evaluate_book, reader
 from sheetsgd.formula.reader import read_book
+from sheetsgd.formula.reader import templates as row_templates
+from sheetsgd.formula.refs import COL_LETTERS
 
 from test_reader import package
 
@@ -64,10 +66,10 @@ CASES = {
     "an entity that holds the row number": rows('<c r="A{r}"><f>IF(B{r}&#x3C;C3,1,2)</f><v>2</v></c>', 6, 1)
                                            + rows('<c r="A{r}"><f>"&#x3C;"&amp;B{r}</f><v>2</v></c>', 6, 7),
     "a line end in a formula": rows('<c r="A{r}"><f>B{r}+\r\nC{r}</f><v>2</v></c>', 25),
-    "rows too wide for a template": rows("".join(f'<c r="{reader.COL_LETTERS[c]}{{r}}"><v>{c}</v></c>'
-                                                for c in range(1, reader.TEMPLATE_MAX_CELLS + 2)), 4),
-    "rows as wide as a template takes": rows("".join(f'<c r="{reader.COL_LETTERS[c]}{{r}}"><v>{c}</v></c>'
-                                                     for c in range(1, reader.TEMPLATE_MAX_CELLS + 1)), 4),
+    "rows too wide for a template": rows("".join(f'<c r="{COL_LETTERS[c]}{{r}}"><v>{c}</v></c>'
+                                                for c in range(1, row_templates.TEMPLATE_MAX_CELLS + 2)), 4),
+    "rows as wide as a template takes": rows("".join(f'<c r="{COL_LETTERS[c]}{{r}}"><v>{c}</v></c>'
+                                                     for c in range(1, row_templates.TEMPLATE_MAX_CELLS + 1)), 4),
     "as LibreOffice writes them": rows('<c r="A{r}" s="5" t="n"><v>{r}</v></c><c r="B{r}" t="s"><v>1</v></c>'
                                       '<c r="C{r}" s="7" t="n"><f aca="false">A{r}*2</f><v>2</v></c>'
                                       '<c r="D{r}"><f ca="1">NOW()+A{r}</f><v>2</v></c>'
@@ -104,9 +106,8 @@ BAD = {
 }
 
 
-def read(path, monkeypatch, templates, two_processes=False):
-    monkeypatch.setattr(reader, "TEMPLATE_MIN_CHARS", 0 if templates else 1 << 62)
-    monkeypatch.setattr(reader, "PARALLEL_CHARS", 0 if two_processes else 1 << 62)
+def read(path, monkeypatch, templates):
+    monkeypatch.setattr(row_templates, "TEMPLATE_MIN_CHARS", 0 if templates else 1 << 62)
     try:
         return read_book(path)
     except SheetsgdError as e:
@@ -148,17 +149,16 @@ def test_templates_read_what_the_cell_loop_reads(tmp_path, monkeypatch, case):
     else:
         assert not isinstance(loop, str), loop
     same(read(path, monkeypatch, templates=True), loop)
-    same(read(path, monkeypatch, templates=True, two_processes=True), loop)
 
 
 def test_templates_read_many_rows_at_a_time(tmp_path, monkeypatch):
     """The plain case really goes through templates: one template, built once, reads the rows."""
     path = package(tmp_path / "t.xlsx", [("s", "xl/worksheets/s.xml", rows(PLAIN, 500))])
     built, added = [], []
-    build, add = reader._RowTemplate.build, reader._SheetReader.add_rows
-    monkeypatch.setattr(reader._RowTemplate, "build", classmethod(lambda cls, *a: built.append(1) or build(*a)))
-    monkeypatch.setattr(reader._SheetReader, "add_rows", lambda self, tpl, found, texts: added.append(len(found))
-                        or add(self, tpl, found, texts))
+    build, add = row_templates.RowTemplate.build, row_templates.add_rows
+    monkeypatch.setattr(row_templates.RowTemplate, "build", classmethod(lambda cls, *a: built.append(1) or build(*a)))
+    monkeypatch.setattr(row_templates, "add_rows", lambda reader, tpl, found, raw=False: added.append(len(found))
+                        or add(reader, tpl, found, raw))
     book = read(path, monkeypatch, templates=True)
     assert len(built) == 1 and added == [500]
     assert book.sheets["s"].split()[1][(500, 5)].formula == "=(C500-A500)^2"
@@ -167,11 +167,11 @@ def test_templates_read_many_rows_at_a_time(tmp_path, monkeypatch):
 def test_no_template_for_rows_wider_than_the_limit():
     """Compiling a row of 16,384 cells would take over a second: wide rows are read cell by cell."""
     def row_of(n):
-        text = '<row r="5">' + "".join(f'<c r="{reader.COL_LETTERS[c]}5"><v>1</v></c>' for c in range(1, n + 1))
+        text = '<row r="5">' + "".join(f'<c r="{COL_LETTERS[c]}5"><v>1</v></c>' for c in range(1, n + 1))
         return text + "</row>"
-    wide, widest = row_of(reader.TEMPLATE_MAX_CELLS + 1), row_of(reader.TEMPLATE_MAX_CELLS)
-    assert reader._RowTemplate.build(wide, 0, len(wide)) is None
-    assert reader._RowTemplate.build(widest, 0, len(widest)) is not None
+    wide, widest = row_of(row_templates.TEMPLATE_MAX_CELLS + 1), row_of(row_templates.TEMPLATE_MAX_CELLS)
+    assert row_templates.RowTemplate.build(wide, 0, len(wide)) is None
+    assert row_templates.RowTemplate.build(widest, 0, len(widest)) is not None
 
 
 def test_shared_formula_followers_go_through_templates(tmp_path, monkeypatch):
@@ -179,9 +179,9 @@ def test_shared_formula_followers_go_through_templates(tmp_path, monkeypatch):
     followers and their texts are the master's moved, as translate() moves them."""
     path = package(tmp_path / "t.xlsx", [("s", "xl/worksheets/s.xml", CASES["shared formulas, as Excel writes a filled range"])])
     added = []
-    add = reader._SheetReader.add_rows
-    monkeypatch.setattr(reader._SheetReader, "add_rows", lambda self, tpl, found, texts: added.append(len(found))
-                        or add(self, tpl, found, texts))
+    add = row_templates.add_rows
+    monkeypatch.setattr(row_templates, "add_rows", lambda reader, tpl, found, raw=False: added.append(len(found))
+                        or add(reader, tpl, found, raw))
     book = read(path, monkeypatch, templates=True)
     assert added == [89]
     cells = book.sheets["s"].split()[1]
@@ -190,14 +190,33 @@ def test_shared_formula_followers_go_through_templates(tmp_path, monkeypatch):
 
 
 def test_templates_give_up_on_rows_that_never_repeat(tmp_path, monkeypatch):
-    """Rows referring to the row above fit no template: after a few tries the loop reads the rest."""
+    """Rows of ever-new shapes (a new style on every row) fit no template: after a few tries the
+    loop reads the rest."""
     path = package(tmp_path / "t.xlsx", [("s", "xl/worksheets/s.xml",
-                                          rows('<c r="A{r}"><f>A{p}+1</f><v>1</v></c>', 400, 2))])
+                                          rows('<c r="A{r}" s="{r}"><f>A{p}+1</f><v>1</v></c>', 400, 2))])
     built = []
-    build = reader._RowTemplate.build
-    monkeypatch.setattr(reader._RowTemplate, "build", classmethod(lambda cls, *a: built.append(1) or build(*a)))
+    build = row_templates.RowTemplate.build
+    monkeypatch.setattr(row_templates.RowTemplate, "build", classmethod(lambda cls, *a: built.append(1) or build(*a)))
     read(path, monkeypatch, templates=True)
-    assert len(built) == reader._Templates.BUDGET + 1
+    assert len(built) == row_templates.Templates.BUDGET + 1
+
+
+def test_rows_that_read_other_rows_share_one_template(tmp_path, monkeypatch):
+    """graddesc's shape: each row reads the row above and a data row elsewhere; the formula texts
+    are holes of the template, so one template reads them all."""
+    cells = ('<c r="A{r}" s="3"><f>data!B{d}</f><v>9.0</v></c><c r="B{r}" s="3"><f>A{p}+B{p}*lr</f><v>1</v></c>'
+             '<c r="C{r}" s="3"><f>SQRT(AVERAGE(H{d}:H{p}))</f><v>2</v></c>')
+    data = "".join(f'<row r="{r}" spans="1:3">{cells.format(r=r, p=r - 1, d=8 + r % 29)}</row>' for r in range(2, 402))
+    path = package(tmp_path / "t.xlsx", [("s", "xl/worksheets/s.xml", data)])
+    built, added = [], []
+    build, add = row_templates.RowTemplate.build, row_templates.add_rows
+    monkeypatch.setattr(row_templates.RowTemplate, "build", classmethod(lambda cls, *a: built.append(1) or build(*a)))
+    monkeypatch.setattr(row_templates, "add_rows", lambda reader, tpl, found, raw=False: added.append(len(found))
+                        or add(reader, tpl, found, raw))
+    book = read(path, monkeypatch, templates=True)
+    assert len(built) == 1 and added == [400]
+    assert book.sheets["s"].split()[1][(401, 2)].formula == "=A400+B400*lr"
+    same(book, read(path, monkeypatch, templates=False))
 
 
 def test_building_templates_stays_paid_for(tmp_path, monkeypatch):
@@ -208,11 +227,11 @@ def test_building_templates_stays_paid_for(tmp_path, monkeypatch):
     data = "".join(f'<row r="{r}"><c r="A{r}" s="{r // 2}"><f>{f}+B{r}</f><v>1</v></c></row>' for r in range(1, 1001))
     path = package(tmp_path / "t.xlsx", [("s", "xl/worksheets/s.xml", data)])
     built = []
-    build = reader._RowTemplate.build
-    monkeypatch.setattr(reader._RowTemplate, "build", classmethod(lambda cls, *a: built.append(1) or build(*a)))
+    build = row_templates.RowTemplate.build
+    monkeypatch.setattr(row_templates.RowTemplate, "build", classmethod(lambda cls, *a: built.append(1) or build(*a)))
     same(read(path, monkeypatch, templates=True), read(path, monkeypatch, templates=False))
     row_chars = len(data) // 1000
-    assert 2 <= len(built) <= reader._Templates.FREE_CHARS // row_chars + 2
+    assert 2 <= len(built) <= row_templates.Templates.FREE_CHARS // row_chars + 2
 
 
 def workbooks():
@@ -230,14 +249,13 @@ def test_templates_on_real_workbooks(path, monkeypatch):
     assert evaluate_book(fast).values == evaluate_book(slow).values
 
 
-def test_runs_of_constants_join_across_templates_and_processes(tmp_path, monkeypatch):
-    """Adjacent template regions (two shapes) and the child's pieces join into one run per column."""
+def test_runs_of_constants_join_across_templates(tmp_path, monkeypatch):
+    """Adjacent template regions (two shapes) join into one run per column."""
     data = rows(PLAIN, 300) + rows('<c r="A{r}" s="4"><v>{r}</v></c><c r="D{r}"><v>7</v></c>', 300, 301)
     path = package(tmp_path / "t.xlsx", [("s", "xl/worksheets/s.xml", data)])
-    for two in (False, True):
-        book = read(path, monkeypatch, templates=True, two_processes=two)
-        runs_mirror_constants(book)
-        assert [(r0, r1) for r0, r1, _ in book.sheets["s"].const_runs()[1]] == [(1, 600)]
+    book = read(path, monkeypatch, templates=True)
+    runs_mirror_constants(book)
+    assert [(r0, r1) for r0, r1, _ in book.sheets["s"].const_runs()[1]] == [(1, 600)]
 
 
 def test_the_reader_suites_pass_with_templates_on_every_sheet():
