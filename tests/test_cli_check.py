@@ -264,7 +264,7 @@ def test_hostile_file_refused_by_the_lxml_path_too(kind, tmp_path, monkeypatch):
     """The fast path checks the frame around <sheetData>; the lxml path checks the whole part."""
     from sheetsgd.errors import SheetsgdError
     path, says = hostile(kind, tmp_path)
-    monkeypatch.setattr(sheet_xml.SheetReader, "read_plain", lambda self, text, part: False)
+    monkeypatch.setattr(sheet_xml.SheetReader, "read_plain", lambda self, part: False)
     with pytest.raises(SheetsgdError, match=says):
         reader.read_book(path)
 

@@ -237,7 +237,7 @@ def test_defined_names_both_scopes_hidden_and_sheet_index(tmp_path):
 def test_fast_and_lxml_paths_agree_on_a_real_workbook(tmp_path, monkeypatch):
     path = xlsxwriter_book(tmp_path / "x.xlsx")
     fast = read_book(path)
-    monkeypatch.setattr(sheet_xml.SheetReader, "read_plain", lambda self, text, part: False)
+    monkeypatch.setattr(sheet_xml.SheetReader, "read_plain", lambda self, part: False)
     slow = read_book(path)
     assert fast == slow
 
@@ -367,7 +367,7 @@ def spy_paths(monkeypatch):
     used = []
     plain = sheet_xml.SheetReader.read_plain
     monkeypatch.setattr(sheet_xml.SheetReader, "read_plain",
-                        lambda self, text, part: used.append(plain(self, text, part)) or used[-1])
+                        lambda self, part: used.append(plain(self, part)) or used[-1])
     return used
 
 
@@ -439,7 +439,7 @@ def test_translation_agrees_with_openpyxl_on_generated_formulas():
 def test_fast_path_keeps_what_the_lxml_path_keeps(tmp_path, monkeypatch, rows):
     path = package(tmp_path / "o.xlsx", [("s", "xl/worksheets/s.xml", rows)])
     fast = read_book(path)
-    monkeypatch.setattr(sheet_xml.SheetReader, "read_plain", lambda self, text, part: False)
+    monkeypatch.setattr(sheet_xml.SheetReader, "read_plain", lambda self, part: False)
     slow = read_book(path)
     assert fast == slow
     sheet = fast.sheets["s"]

@@ -145,7 +145,7 @@ def main(argv=None):
     ap.add_argument("--check", action="store_true", help="also time `sheetsgd check` on each file")
     ap.add_argument("--openpyxl", action="store_true", help="also time openpyxl's read_only iteration")
     args = ap.parse_args(argv)
-    files = args.files or default_files()
+    files = [Path(f).resolve() for f in args.files] or default_files()
     missing = [str(f) for f in files if not Path(f).is_file()]
     if missing:
         print(f"read_speed: not found: {', '.join(missing)}", file=sys.stderr)

@@ -159,8 +159,10 @@ class Package:
                                 f"over the {limit_text(limits.MAX_UNPACKED_BYTES)} limit")
             left -= info.file_size
 
-    def open(self, name):
-        self.check_sizes([name])
+    def open(self, name, again=False):
+        """A stream of the part's bytes; again: a part opened before, already in the budget."""
+        if not again:
+            self.check_sizes([name])
         info = self.info(name)
         if info.flag_bits & 0x1:
             raise ReadError(f"{name} is encrypted")
@@ -168,12 +170,13 @@ class Package:
             raw = self.zip.open(info)
         except (zipfile.BadZipFile, NotImplementedError, zlib.error, EOFError, OSError) as e:
             raise ReadError(f"{name} cannot be unpacked ({e})") from None
-        self.left -= info.file_size
+        if not again:
+            self.left -= info.file_size
         return CappedStream(raw, name, info.file_size)
 
-    def read(self, name):
+    def read(self, name, again=False):
         """The whole part (a bytearray), within the budget."""
-        return read_all(self.open(name))
+        return read_all(self.open(name, again))
 
     def close(self):
         zf = getattr(self, "zip", None)

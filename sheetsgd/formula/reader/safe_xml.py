@@ -141,30 +141,40 @@ def elements(source, name, root_tag, wanted, root=False, count=None):
         yield feed.top
 
 
-def check_frame(text, i, j, part, count=None):
-    """text with text[i:j] (the inside of <sheetData>) left out is a well-formed worksheet without a
-    DTD, whose <sheetData> is its root's own child, once; NotPlain otherwise. Fed to the parser in
-    slices, with no copy of the text, and pruned as it goes: no tree, whatever the text's size."""
-    feed = _Feed(part, "worksheet", ("sheetData",), count)
-    found = 0
-    try:
-        for a, b in ((0, i), (j, len(text))):
-            for k in range(a, b, CHUNK):
-                for el in feed.feed(text[k:min(k + CHUNK, b)].encode("utf-8")):
-                    up = el.getparent()
-                    found += up is feed.top and not len(el) and not el.text
-                feed.prune()
-        for el in feed.close():
-            up = el.getparent()
-            found += up is feed.top and not len(el) and not el.text
-    except etree.XMLSyntaxError:
-        raise NotPlain from None
-    except ReadError as e:
-        if feed.top is not None or "DOCTYPE" in str(e):
-            raise                                  # a DOCTYPE, or over a limit
-        raise NotPlain from None                   # not a <worksheet>: the lxml path says so
-    if found != 1:
-        raise NotPlain
+class Frame:
+    """A worksheet fed around its cells: everything but the inside of <sheetData>, which must
+    come out a well-formed worksheet without a DTD whose <sheetData> is its root's own child,
+    once, and empty; NotPlain otherwise (a DOCTYPE or a limit: ReadError). Pruned as it is fed:
+    no tree, whatever its size."""
+
+    def __init__(self, part, count=None):
+        self.feed_ = _Feed(part, "worksheet", ("sheetData",), count)
+        self.found = 0
+
+    def feed(self, data):
+        try:
+            for el in self.feed_.feed(data):
+                self._saw(el)
+            self.feed_.prune()
+        except etree.XMLSyntaxError:
+            raise NotPlain from None
+        except ReadError as e:
+            if self.feed_.top is not None or "DOCTYPE" in str(e):
+                raise                              # a DOCTYPE, or over a limit
+            raise NotPlain from None               # not a <worksheet>: the lxml path says so
+
+    def close(self):
+        try:
+            for el in self.feed_.close():
+                self._saw(el)
+        except etree.XMLSyntaxError:
+            raise NotPlain from None
+        if self.found != 1:
+            raise NotPlain
+
+    def _saw(self, sheet_data):
+        up = sheet_data.getparent()
+        self.found += up is self.feed_.top and not len(sheet_data) and not sheet_data.text
 
 
 def _refuse_doctype_prolog(head, name):
@@ -242,20 +252,3 @@ def xml_text(s):
 def inline_text(raw):
     """An inline string's text as it stands in <is><t>: entities, line ends and _xHHHH_ replaced."""
     return unescape(xml_text(raw)) if "&" in raw or "\r" in raw or "_x" in raw else raw
-
-
-def decode_plain(data):
-    """The part as text when it is UTF-8 (as Excel writes it); None sends it to lxml."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    if data.startswith(b"<?xml"):
-        decl = data[:data.find(b"?>")]
-        m = re.search(rb"""encoding=["']([A-Za-z0-9._-]+)""", decl)
-        if m and m.group(1).lower() not in (b"utf-8", b"utf8"):
-            return None
-    elif data[:4096].lstrip()[:1] != b"<":
-        return None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None

@@ -16,8 +16,8 @@ from ..refs import COL_LETTERS, COL_NUMBER, MAX_COL, MAX_ROW, parse_range
 from ..values import ExcelError
 from . import limits
 from .limits import ReadError
-from .safe_xml import (NotPlain, check_frame, decode_plain, elements, inline_text, namespace, rich_text, unescape,
-                       xml_text)
+from .safe_xml import NotPlain, elements, inline_text, namespace, rich_text, unescape, xml_text
+from .slices import sheet_data
 from .plain import CELL_TYPES, PLAIN, plain_f
 from .shared import SharedFormula, f_attributes
 from . import templates
@@ -67,23 +67,14 @@ class SheetReader:
         raise ReadError(f"{where}: {problem}")
 
     def read(self, part):
-        data = self.br.pkg.read(part)                 # no other name for the bytes: freed once decoded
-        text = decode_plain(data)
-        if text is not None:
-            del data                                  # one copy of the part in memory, not two
-            try:
-                plain = self.read_plain(text, part)
-            except NotPlain:
-                plain = False
-            if plain:
-                self.finish()
-                return
-            data = text.encode("utf-8")
-            del text
-        self.br.restore(self.counted)
-        self.reset()
-        self.read_xml(data, part)
-        del data
+        try:
+            plain = self.read_plain(part)
+        except NotPlain:
+            plain = False
+        if not plain:                                 # from the start again, with lxml
+            self.br.restore(self.counted)
+            self.reset()
+            self.read_xml(self.br.pkg.read(part, again=True), part)
         self.finish()
 
     # ------------------------------------------------------------------ values
@@ -125,42 +116,37 @@ class SheetReader:
 
     # ------------------------------------------------------------------ the fast path
 
-    def read_plain(self, text, part):
-        """The fast path; False (or NotPlain) when the sheet is not in the plain shape."""
-        start = text.find("<sheetData>")
-        if start < 0:
-            return False
-        i = start + len("<sheetData>")
-        j = text.find("</sheetData>", i)
-        if j < 0:
-            return False
-        # Everything around <sheetData> must itself be well-formed, DTD-free XML in which
-        # this <sheetData> is the worksheet's own (not inside a comment, not foreign).
-        check_frame(text, i, j, part, self.br.count_xml)
-        got = self.scan(text, i, j)
-        if got is None:
-            return False
-        ordered, top, max_col = got
+    def read_plain(self, part):
+        """The fast path, streamed (slices.py); False (or NotPlain) when the sheet is not in the
+        plain shape."""
+        pkg = self.br.pkg
+        self.shapes = Templates(self) if pkg.size(part) >= templates.TEMPLATE_MIN_CHARS else None
+        self.state = (0, MAX_COL, True, 0, 0)         # row, column, ordered, top, max col: see scan()
+        for text in sheet_data(pkg.open(part), part, self.br.count_xml):
+            if self.scan(text, 0, len(text)) is None:
+                return False
+        _, _, ordered, top, max_col = self.state
         if ordered:                                   # as every program writes: no cell twice, the last row last
             self.bounds = (top, max_col)
         return True
 
     def scan(self, text, i, j):
-        """Read the cells of text[i:j] (whole rows) into the sheet's dicts; None when that text is
-        not in the plain shape. Else (ordered, top, max col): ordered when no cell came twice and
-        rows and columns only went forward; top and max col bound the cells kept."""
+        """Read the cells of text[i:j] (whole rows, following those of the last call) into the
+        sheet's dicts; None when that text is not in the plain shape. self.state carries from one
+        call to the next: the last row and column, ordered (no cell came twice, rows and columns
+        only went forward) and top and max col (the bounds of the cells kept)."""
         consts, cells, br = self.consts, self.others, self.br
         name = self.sheet.name
         cell_room = limits.MAX_CELLS - br.cells
         row_room = limits.MAX_ROWS - br.rows
         text_room = limits.MAX_FORMULA_TEXT - br.formula_chars
         n = rows = chars = 0
-        last_digits, r, last_col, ordered = None, 0, MAX_COL, True
-        top = max_col = 0                             # bounds of the cells kept
+        last_digits = None
+        r, last_col, ordered, top, max_col = self.state
         col_number = COL_NUMBER.get
         cell_type = CELL_TYPES.__getitem__
         max_chars = limits.MAX_FORMULA_CHARS
-        shapes = Templates(self) if j - i >= templates.TEMPLATE_MIN_CHARS else None
+        shapes = self.shapes
         pos = i
         while True:
             while shapes is not None and shapes.live:   # rows of a known shape, many at a time
@@ -254,7 +240,8 @@ class SheetReader:
         br.count(n, rows, chars, name, r)
         if text[pos:j].strip(" \t\r\n"):
             return None
-        return ordered, top, max_col
+        self.state = r, last_col, ordered, top, max_col
+        return True
 
     def add_run(self, col, r0, r1, vals):
         """Keep rows r0..r1 of column col as one list too, joined to the run above it if adjacent."""
