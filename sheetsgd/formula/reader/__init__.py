@@ -11,6 +11,7 @@ its pivot-cache reader, and it takes ~14 s on a 100k-row workbook. One file, one
     workbook.py   workbook.xml (sheets, defined names, date system), relationships, shared
                   strings, table parts; read_book
     sheet_xml.py  one worksheet's cells: the fast regular-expression path and the lxml path
+    slices.py     a worksheet streamed: <sheetData>'s inside in slices, the rest checked as XML
     plain.py      the plain shape of <sheetData> that the fast path reads
     templates.py  row templates: rows of one shape read many at a time
     shared.py     shared formulas moved to each follower cell
