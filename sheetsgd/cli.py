@@ -50,8 +50,9 @@ def cli():
 
 
 @cli.command()
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("workbooks"),
-              show_default=True, help="Directory the workbooks are written to (created if missing).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Directory the workbooks are written to (created if missing).  "
+                   "[default: workbooks; with --lecture, workbooks/lecture]")
 @click.option("--only", type=click.Choice(WORKBOOKS + ("all",)), default="all", show_default=True,
               help="Build one workbook only.")
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=42, show_default=True,
@@ -73,13 +74,17 @@ def cli():
 @click.option("--top", type=int, default=None, metavar="N",
               help="collab: the N users and N movies with the most ratings, 2..200 (the workbook's size "
                    "limits it further; the error says which N fits); needs --ratings.  [default: 15]")
-def build(out_dir, only, seed, factors, no_solve, epochs, rows, lrs, ratings_path, titles_path, top):
+@click.option("--lecture", is_flag=True,
+              help="What a student following the video sees: collab with the lecture's solved weights "
+                   "(RMSE 0.3930, 0.3195), graddesc with its x data, learning rates (adam 1) and macro, "
+                   "the entropy example with its numbers and LOG.")
+def build(out_dir, only, seed, factors, no_solve, epochs, rows, lrs, ratings_path, titles_path, top, lecture):
     """Build the lecture's workbooks with live formulas and cached values.
 
     \b
     collab_filter.xlsx  dotprod, movielens_1hot, movielens_emb, bias,
                         weight_decay, y_range, word_emb: the ratings crosstab
-                        as embeddings, fitted by SciPy (the lecture used
+                        as embeddings, fitted by L-BFGS (the lecture used
                         Excel's Solver), RMSE 0.39 and 0.32.
     graddesc.xlsx       y = a*x + b fitted row by row with SGD, momentum,
                         RMSProp, Adam and Adam with annealing, many epochs,
@@ -94,7 +99,19 @@ def build(out_dir, only, seed, factors, no_solve, epochs, rows, lrs, ratings_pat
       sheetsgd build --only collab --factors 3 --seed 1 --out /tmp/wb
       sheetsgd build --only graddesc --epochs 50 --rows 40
       sheetsgd build --only collab --ratings ml-100k/u.data --titles ml-100k/u.item --top 20
+      sheetsgd build --lecture            # the lecture's numbers, in workbooks/lecture/
     """
+    if lecture:
+        ctx = click.get_current_context()
+        given = [f"--{name.replace('_', '-')}" for name, value in (("factors", None), ("rows", None), ("no_solve", None),
+                                                                    ("ratings", ratings_path), ("titles", titles_path),
+                                                                    ("top", top))
+                 if (value is not None if name in ("ratings", "titles", "top")
+                     else ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT)]
+        if given:
+            raise SheetsgdError(f"--lecture builds the lecture's own workbooks (its 15 x 15 crosstab and weights, "
+                                f"k = 5, its 29 x values): drop {given[0]}")
+    out_dir = out_dir if out_dir is not None else Path("workbooks") / ("lecture" if lecture else "")
     own_ratings = None   # collab from your own MovieLens file: read and checked before anything is written
     if ratings_path is None and (titles_path is not None or top is not None):
         raise SheetsgdError(f"{'--titles' if titles_path is not None else '--top'} needs --ratings FILE "
@@ -113,18 +130,19 @@ def build(out_dir, only, seed, factors, no_solve, epochs, rows, lrs, ratings_pat
         from .sheets import collab
         path = out_dir / "collab_filter.xlsx"
         click.echo(f"building {path} ...", err=True)
-        summary = collab.build(path, factors=factors, seed=seed, solve=not no_solve, ratings=own_ratings)
+        summary = collab.build(path, factors=factors, seed=seed, solve=not no_solve, ratings=own_ratings,
+                               lecture=lecture)
         click.echo(f"wrote {path}" + (f"  ({summary})" if summary else ""))
     if only in ("graddesc", "all"):
         path = out_dir / "graddesc.xlsx"
         click.echo(f"building {path} ...", err=True)
-        summary = graddesc.build(path, **graddesc_options)
+        summary = graddesc.build(path, **graddesc_options, lecture=lecture)
         click.echo(f"wrote {path}" + (f"  ({summary})" if summary else ""))
     if only in ("neuralnet", "all"):
         from .sheets import neuralnet
         path = out_dir / "neuralnet.xlsx"
         click.echo(f"building {path} ...", err=True)
-        summary = neuralnet.build(path, seed=seed)
+        summary = neuralnet.build(path, seed=seed, lecture=lecture)
         click.echo(f"wrote {path}" + (f"  ({summary})" if summary else ""))
 
 

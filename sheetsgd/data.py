@@ -1,4 +1,5 @@
-"""The lecture's data: the 15 x 15 ratings crosstab of collab_filter.xlsx and the word_emb sentence.
+"""The lecture's data: the 15 x 15 ratings crosstab of collab_filter.xlsx, its solved weights and the
+word_emb sentence.
 
 The crosstab ships as sheetsgd/data/lecture_ratings.csv, laid out as on the dotprod sheet:
 a header row `userId,<movieId>,...`, then one row per user, an empty field for "not rated".
@@ -16,6 +17,8 @@ import numpy as np
 from .errors import SheetsgdError
 
 LECTURE_RATINGS = Path(__file__).resolve().parent / "data" / "lecture_ratings.csv"
+# The weights Excel's Solver left in the lecture's dotprod and bias sheets (`sheetsgd build --lecture`).
+LECTURE_WEIGHTS = Path(__file__).resolve().parent / "data" / "lecture_weights.csv"
 
 # word_emb: the sentence the lecture looks up word by word (Dr. Seuss, Green Eggs and Ham).
 GREEN_EGGS = ("I am Daniel I am Sam Sam I am That Sam I am That Sam I am I do not like that Sam I am "
@@ -120,6 +123,23 @@ def lecture_ratings():
 
 
 MISSING_TITLE = "(no title)"
+
+
+def lecture_weights():
+    """{"dotprod": models.collab.Weights, "bias": Weights}: the lecture's solved weights (RMSE 0.3930, 0.3195)."""
+    from .models.collab import Weights
+    rows = {}
+    with open(LECTURE_WEIGHTS, newline="") as f:
+        for line in csv.reader(row for row in f if not row.startswith("#")):
+            sheet, block, _ = line[:3]
+            rows.setdefault(sheet, {}).setdefault(block, []).append([float(v) for v in line[3:]])
+    out = {}
+    for sheet, blocks in rows.items():
+        w = Weights(np.array(blocks["users"]), np.array(blocks["movies"]))
+        if "user_bias" in blocks:
+            w = Weights(w.users, w.movies, np.array(blocks["user_bias"][0]), np.array(blocks["movie_bias"][0]))
+        out[sheet] = w
+    return out
 
 
 def top_rated(movielens, n, titles=None, source=None):

@@ -114,12 +114,15 @@ def test_rmse_per_epoch_is_what_the_models_say(default_book, default_runs):
                                            rtol=1e-12)
 
 
-def test_defaults_land_adam_and_adam_ann_on_the_answer(default_book):
+def test_defaults_land_adam_ann_on_the_answer_with_adam_close_behind(default_book):
+    """At the stable lrs (adam 0.025, adam_ann 0.03: issue 18) adam ends closest but for adam_ann,
+    which anneals and lands; the lecture's lr 1 lands nowhere and chaotically (test_stability.py)."""
     evaluated = evaluate_book(default_book).values
-    for name in ("adam", "adam_ann"):
-        table = epoch_table(default_book, name)
-        a, b = table["a"][-1], table["b"][-1]
-        assert abs(a - 2) < 0.01 and abs(b - 30) < 0.1, (name, a, b)
+    table = epoch_table(default_book, "adam_ann")
+    a, b = table["a"][-1], table["b"][-1]
+    assert abs(a - 2) < 0.01 and abs(b - 30) < 0.1, (a, b)
+    final = {name: epoch_table(default_book, name)["RMSE"][-1] for name in ("basic", "momentum", "rmsprop", "adam")}
+    assert final["adam"] == min(final.values()) and table["RMSE"][-1] < final["adam"] / 100, final
     # the result cells on top show the last epoch, as the evaluator computes them
     sheet = default_book.sheets["adam_ann"]
     results = [c for (r, c), cell in sheet.cells.items() if r == 6 and cell.formula]

@@ -207,7 +207,7 @@ def test_free_running_torch_follows_the_sheet(committed_book, name, steps):
 
 
 def test_adam_torch_and_one_cycle_land(committed_book):
-    for name, tol in (("adam_torch", 1e-3), ("one_cycle", 1e-5)):
+    for name, tol in (("adam_torch", 1e-2), ("one_cycle", 1e-4)):   # at lr 0.1 and lr_max 0.07 (issue 18)
         cols = sheet_columns(committed_book, name)
         assert abs(cols["new_a"][-1] - 2) < tol and abs(cols["new_b"][-1] - 30) < tol, name
 
@@ -251,23 +251,23 @@ def test_one_cycle_schedule_is_fastais(committed_book):
     assert max_rel(lr, want[:, 0]) < 1e-12
     assert max_rel(beta1, want[:, 1]) < 1e-12
     a1 = int(STEPS * 0.3)
-    assert lr[0] == pytest.approx(1 / 25, rel=1e-15) and beta1[0] == 0.95       # start: lr_max/25
-    assert lr[a1] == 1.0 and beta1[a1] == pytest.approx(0.85, rel=1e-15)         # peak at 30%
+    assert lr[0] == pytest.approx(h["lr_max"] / 25, rel=1e-15) and beta1[0] == 0.95    # start: lr_max/25
+    assert lr[a1] == h["lr_max"] and beta1[a1] == pytest.approx(0.85, rel=1e-15)        # peak at 30%
     assert max(lr) == lr[a1] and min(beta1) == beta1[a1]
     # the calculator: start, peak, and the lr after the last step, lr_max/25e4
     cells = {c.value: (r, c_) for (r, c_), c in sheet.cells.items() if isinstance(c.value, str)}
     r = cells["after the last"][0]
     t_col = cells["at step t"][1] + 1
     assert sheet.cells[(r, t_col)].value == STEPS + 1
-    assert sheet.cells[(r, t_col + 1)].value == pytest.approx(1 / 25e4, rel=1e-12)
+    assert sheet.cells[(r, t_col + 1)].value == pytest.approx(h["lr_max"] / 25e4, rel=1e-12)
     assert sheet.cells[(r, t_col + 2)].value == pytest.approx(0.95, rel=1e-15)
-    assert sheet.cells[(cells["peak"][0], t_col + 1)].value == 1.0
+    assert sheet.cells[(cells["peak"][0], t_col + 1)].value == h["lr_max"]
 
 
 def test_one_cycle_settles_closer_than_a_constant_lr(committed_book):
     rmse = column(committed_book.sheets["one_cycle"], "RMSE", sg.EPOCHS)
     constant = column(committed_book.sheets["one_cycle"], "adam_torch RMSE", sg.EPOCHS)
-    assert rmse[-1] < 1e-5 < constant[-1]
+    assert rmse[-1] < constant[-1] / 10 and rmse[-1] < 1e-4
 
 
 # -- lr_find ----------------------------------------------------------------------------------------

@@ -98,7 +98,12 @@ BUILDS = {
     "collab-seed-7-factors-3": ("collab", dict(factors=3, seed=7, solve=True)),
     "graddesc-default": ("graddesc", dict(rows=29, seed=42)),
     "graddesc-rows-12-seed-3-epochs-4": ("graddesc", dict(rows=12, seed=3, epochs=4)),
+    # sheetsgd build --lecture: the lecture's weights, x data, learning rates (adam 1), macro, LOG
+    "collab-lecture": ("collab", dict(lecture=True)),
+    "graddesc-lecture": ("graddesc", dict(lecture=True)),
+    "neuralnet-lecture": ("neuralnet", dict(lecture=True)),
 }
+FILE_NAMES = {"collab": "collab_filter.xlsx", "graddesc": "graddesc.xlsx", "neuralnet": "neuralnet.xlsx"}
 
 
 @pytest.fixture(scope="session")
@@ -110,7 +115,7 @@ def built(tmp_path_factory):
         if variant not in paths:
             name, kwargs = BUILDS[variant]
             module = _require(f"sheetsgd.sheets.{name}")
-            path = tmp_path_factory.mktemp(variant) / ("collab_filter.xlsx" if name == "collab" else "graddesc.xlsx")
+            path = tmp_path_factory.mktemp(variant) / FILE_NAMES[name]
             module.build(path, **kwargs)
             paths[variant] = path
         return paths[variant]

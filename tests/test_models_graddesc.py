@@ -161,10 +161,11 @@ def test_finite_differences_are_high_by_exactly_h_and_h_x2(default_runs):
     assert np.all(bound_b < h / 100) and np.all(bound_a < h * x ** 2 / 100)
 
 
-def test_default_epochs_land_adam_and_adam_ann_on_the_answer(default_runs):
-    for name in ("adam", "adam_ann"):
-        e = default_runs[name].epochs
-        assert abs(e["a"][-1] - 2) < 0.01 and abs(e["b"][-1] - 30) < 0.1, name
+def test_default_epochs_land_adam_ann_on_the_answer_and_adam_close(default_runs):
+    e = default_runs["adam_ann"].epochs                 # at the stable lrs of issue 18 (0.03, adam 0.025)
+    assert abs(e["a"][-1] - 2) < 0.01 and abs(e["b"][-1] - 30) < 0.1
+    e = default_runs["adam"].epochs
+    assert abs(e["a"][-1] - 2) < 0.05 and abs(e["b"][-1] - 30) < 0.5
     # annealing is why adam_ann gets much closer than adam at a fixed lr
     assert default_runs["adam_ann"].epochs["rmse"][-1] < default_runs["adam"].epochs["rmse"][-1] / 100
     # every optimizer makes progress; none diverges at the defaults

@@ -29,18 +29,29 @@ BUMP = 0.01      # the finite-difference step of the basic sheet's "est de/db" a
 
 OPTIMIZERS = ("basic", "momentum", "rmsprop", "adam", "adam_ann")
 
-# Hyperparameters: the lecture's values (adam_ann at lr 1, as the original's "reset" sets), but adam's lr.
+# Hyperparameters: the lecture's, but the adam sheets' lr (see STABLE_LR below).
 DEFAULTS = {
     "basic": {"lr": 1e-4, "bump": BUMP},
     "momentum": {"lr": 1e-4, "beta": 0.9},
     "rmsprop": {"lr": 0.02, "beta": 0.9},
-    "adam": {"lr": 0.03, "beta1": 0.9, "beta2": 0.9},
-    "adam_ann": {"lr": 1.0, "beta1": 0.9, "beta2": 0.95, "anneal_at": 2.0, "anneal_by": 4.0},
+    "adam": {"lr": 0.025, "beta1": 0.9, "beta2": 0.9},
+    "adam_ann": {"lr": 0.03, "beta1": 0.9, "beta2": 0.95, "anneal_at": 2.0, "anneal_by": 4.0},
 }
-# Why adam is not at the lecture's lr 1: without epsilon and bias correction, adam's step
-# lr*m/sqrt(v) does not shrink as the gradients do, so it circles the answer at a distance
-# proportional to lr (RMSE ~18 at lr 1, ~0.6 at 0.03). adam_ann keeps lr 1 and anneals.
-LECTURE_LR = {"adam": 1.0}
+# Why the adam sheets are not at the lecture's lr 1: without epsilon and bias correction, adam's step
+# lr*m/sqrt(v) does not shrink as the gradients do, so once near the answer it circles it at a
+# distance proportional to lr (RMSE ~18 at lr 1), and that circling is chaotic: a change in the last
+# bit of any input grows until it is the whole number. Measured in double precision, the first epoch
+# where some cell moves by more than 1e-6 when lr or one x moves by one ulp: adam lr 1: 2, 0.1: 38,
+# 0.05: 56, 0.03: 84, 0.025: 104, 0.02: 129; adam_ann lr 1: 8, 0.1: 42, 0.05: 65, 0.03: 104. With
+# adam 0.025 and adam_ann 0.03 every cell of their 100 epochs moves by at most 1.2e-9 and 7.6e-10
+# in extended precision (python3 -m sheetsgd.bench.stability); adam_ann anneals 4 times and lands.
+LECTURE_LR = {"adam": 1.0, "adam_ann": 1.0}
+
+# The lecture's data: the 29 x values its step sheets hold (A4:A32 of every optimizer sheet of
+# fast.ai course-v3 files/xl/graddesc.xlsm, Apache-2.0: the RANDBETWEEN(1,100) draws as cached);
+# y = 2x + 30 by formula, as there.
+LECTURE_X = (14, 86, 28, 51, 28, 29, 72, 62, 84, 15, 42, 62, 47, 35, 9, 38, 44, 99, 13, 21, 28, 20, 8, 64, 99,
+             70, 27, 17, 8)
 # Where every optimizer starts, as the original's "reset" button: a = b = 1, momentum 0,
 # mean square 10000 (a large first guess of g^2 keeps the first steps of rmsprop small). The reset
 # then ran two throw-away passes to warm the averages up; here epoch 1 simply starts from these,
@@ -49,11 +60,23 @@ START = {"a": 1.0, "b": 1.0, "m": 0.0, "v": 10000.0}
 
 NUM = float("nan")   # Excel's #NUM!
 
+# Every function below also computes in extended precision when given np.longdouble numbers
+# (run(..., dtype=np.longdouble)): the stability test recomputes the sheets that way, each input
+# nudged by one unit in the last place, to see which results hang on the last bit.
+LONG = np.longdouble
+
+
+def num(dtype):
+    """The scalar type a run computes with: float, or np.longdouble."""
+    return LONG if dtype is LONG else float
+
 
 # -- Excel arithmetic on floats: finite, or NaN for #NUM! --------------------------------------
 
 def cell(v):
     """What a spreadsheet cell holds: the number, or #NUM! (NaN) if it overflowed."""
+    if isinstance(v, LONG):
+        return v if np.isfinite(v) else NUM
     v = float(v)
     return v if math.isfinite(v) else NUM
 
@@ -62,14 +85,25 @@ def sq(v):
     """v^2 as the spreadsheet's ^ computes it: pow(v, 2), which is not always v*v to the last bit
     (glibc's pow, used by LibreOffice and our evaluator, can be 1 ulp off the exact square, and
     the finite differences amplify that ulp ~1000x). Overflow is #NUM!, not an exception."""
+    if isinstance(v, LONG):
+        return v * v
     try:
         return math.pow(v, 2.0)
     except OverflowError:
         return NUM
 
 
+def power(v, e):
+    """v^e (the sheet's ^, C's pow); in extended precision for np.longdouble."""
+    if isinstance(v, LONG) or isinstance(e, LONG):
+        return LONG(v) ** LONG(e)
+    return math.pow(v, e)
+
+
 def sqrt(v):
     """SQRT: #NUM! for an error or a negative number."""
+    if isinstance(v, LONG):
+        return np.sqrt(v) if v >= 0 and np.isfinite(v) else NUM
     return math.sqrt(v) if v >= 0 and math.isfinite(v) else NUM
 
 
@@ -77,7 +111,7 @@ def gt(p, q):
     """p > q, or None (an error) when either side is #NUM!: IF() then gives #NUM! too."""
     if math.isnan(p) or math.isnan(q):
         return None
-    return p > q
+    return bool(p > q)
 
 
 def excel_min(*vs):
@@ -109,7 +143,9 @@ def data_x(rows, seed):
 
 def data_y(x, a=TRUE_A, b=TRUE_B):
     """y = b + x*a, in the order of the data sheet's formula."""
-    return np.array([cell(b + xi * a) for xi in np.asarray(x, dtype=float)])
+    x = np.asarray(x)
+    x = x if x.dtype == LONG else x.astype(float)
+    return np.array([cell(b + xi * a) for xi in x], dtype=x.dtype)
 
 
 # -- one row of each sheet: one step on one data point -------------------------------------------
@@ -246,28 +282,34 @@ def check_hyper(optimizer, hyper):
     return out
 
 
-def run(optimizer, x, y, epochs, hyper=None, start=None):
+def run(optimizer, x, y, epochs, hyper=None, start=None, dtype=float, macro=False):
     """Run `epochs` passes over (x, y), one step per point, each epoch starting where the last ended.
 
-    start: {"a", "b", "m", "v"} (defaults START), or per weight "m_b", "m_a", "v_b", "v_a".
+    start: {"a", "b", "m", "v"} (defaults START), or per weight "m_b", "m_a", "v_b", "v_a";
+    adam_ann: "best", the gradient norm the first epoch's is compared with (default: its own).
 
     The state carried from one epoch to the next is everything the last row holds: a, b,
     the averages m and v, and (adam_ann) the learning rate after annealing.
+    macro: the original's "run" macro instead, which copied the last row's a and b from *before*
+    its step (each epoch loses its last step) and the averages from after it (see lecture_start).
+    dtype: float, or np.longdouble to compute every cell in extended precision.
     """
     h = check_hyper(optimizer, hyper)
     s = dict(START, **(start or {}))
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    b, a = float(s["b"]), float(s["a"])
-    m_b, m_a = float(s.get("m_b", s["m"])), float(s.get("m_a", s["m"]))   # one start value for both,
-    v_b, v_a = float(s.get("v_b", s["v"])), float(s.get("v_a", s["v"]))   # or each its own
+    f = num(dtype)
+    h = {k: f(v) for k, v in h.items()}
+    x = np.asarray(x, dtype=dtype)
+    y = np.asarray(y, dtype=dtype)
+    b, a = f(s["b"]), f(s["a"])
+    m_b, m_a = f(s.get("m_b", s["m"])), f(s.get("m_a", s["m"]))   # one start value for both,
+    v_b, v_a = f(s.get("v_b", s["v"])), f(s.get("v_a", s["v"]))   # or each its own
     lr = h["lr"]
-    best = None   # the smallest gradient norm so far; the first epoch's own norm to begin with
+    best = f(s["best"]) if "best" in s else None   # the smallest gradient norm so far
     cols = {k: [] for k in ROW_COLUMNS[optimizer] + ("x", "y", "b", "a", "lr")}
     ep = {k: [] for k in ("rmse", "a", "b", "lr", "norm", "best", "ratio", "next_lr")}
     for _ in range(epochs):
         first = len(cols["b"])
-        for xi, yi in zip(x.tolist(), y.tolist()):   # Python floats: overflow gives inf, not a warning
+        for xi, yi in zip(_scalars(x), _scalars(y)):   # Python floats: overflow gives inf, not a warning
             if optimizer == "basic":
                 r = basic_row(xi, yi, b, a, lr, h["bump"])
             elif optimizer == "momentum":
@@ -283,6 +325,8 @@ def run(optimizer, x, y, epochs, hyper=None, start=None):
             for k in cols:
                 cols[k].append(r[k])
             b, a = r["new_b"], r["new_a"]
+        if macro:                                  # LASTCONST, LASTSLOPE: the last row's b and a
+            b, a = r["b"], r["a"]
         ep["rmse"].append(rmse(cols["err2"][first:]))
         ep["a"].append(a)
         ep["b"].append(b)
@@ -295,9 +339,44 @@ def run(optimizer, x, y, epochs, hyper=None, start=None):
             ep["ratio"].append(ratio)
             ep["next_lr"].append(lr)
     out = Run(optimizer, h, s, x, y)
-    out.rows = {k: np.array(v, dtype=float) for k, v in cols.items()}
-    out.epochs = {k: np.array(v, dtype=float) for k, v in ep.items() if v}
+    out.rows = {k: np.array(v, dtype=dtype) for k, v in cols.items()}
+    out.epochs = {k: np.array(v, dtype=dtype) for k, v in ep.items() if v}
     return out
+
+
+def _scalars(a):
+    """The entries of a 1-d array as Python floats (float arrays) or np.longdouble scalars."""
+    return list(a) if a.dtype == LONG else a.tolist()
+
+
+def lecture_start(optimizer, x, y, hyper=None, start=None, dtype=float):
+    """The start values after the original's "reset" button: a = b = 1, momentum 0, mean square
+    10000, then the averages warmed up by throw-away passes over the data from a = b = 1, as its
+    macros did (momentum: one pass; rmsprop: two; adam: v, then m, then v, then m, each from a pass
+    with the others' latest values; adam_ann: both at once, twice, and the best gradient norm is
+    the warmed-up one). Returns start values for run(..., macro=True): per weight m_b, m_a, v_b, v_a."""
+    s = dict(START, **(start or {}))
+    st = {"a": s["a"], "b": s["b"], "m_b": s["m"], "m_a": s["m"], "v_b": s["v"], "v_a": s["v"]}
+
+    def last_row(state):                    # one pass from state; its last row's averages
+        r = run(optimizer, x, y, 1, hyper, state, dtype, macro=True).rows
+        return {k: r[k][-1] for k in ("m_b", "m_a", "v_b", "v_a") if k in r}
+
+    def take(state, keys):
+        got = last_row(state)
+        return dict(state, **{k: got[k] for k in keys})
+
+    m, v = ("m_b", "m_a"), ("v_b", "v_a")
+    if optimizer == "momentum":
+        st = take(st, m)
+    elif optimizer == "rmsprop":
+        st = take(take(st, v), v)
+    elif optimizer == "adam":
+        st = take(take(take(take(st, v), m), v), m)
+    elif optimizer == "adam_ann":
+        st = take(take(st, m + v), m + v)
+        st["best"] = grad_norm(st["v_b"], st["v_a"])
+    return st
 
 
 def run_all(x, y, epochs, hypers=None, start=None):

@@ -27,6 +27,20 @@ from .portable import exp, log, matmul
 # The lecture's entropy example: one activation per class of image.
 CLASSES = ("cat", "dog", "plane", "fish", "building")
 
+# The lecture's own entropy example (fast.ai course-v3 files/xl/entropy_example.xlsx, Apache-2.0), for
+# `sheetsgd build --lecture`: the softmax sheet's activations of two images (B3:B7 and G3:G7, in the
+# order of CLASSES), and the entropy sheet's isCat labels and predictions, whose loss it takes with
+# LOG, the logarithm to base 10 (ours: LN, in nats, as PyTorch).
+LECTURE_ENTROPY = {
+    "softmax": ((0.021789294543326676, -2.488055919486013, -1.7505557283129267, 2.070409245987718,
+                 1.2502573466234175),
+                (-1.4210496434287527, -3.9308948574580924, -3.1933946662850063, 0.6275703080156385,
+                 -0.19258159134866187)),
+    "is_cat": (1, 1, 0, 0, 1),
+    "preds": (0.5, 0.98, 0.9, 0.5, 0.9),
+    "log_base": 10,
+}
+
 DIGITS_FILE = "digits.csv.gz"   # UCI ML hand-written digits via scikit-learn, CC BY 4.0 (see data/digits.README.md)
 PIXELS = 64                      # 8 x 8
 SIDE = 8
@@ -51,7 +65,7 @@ MODELS = ("logistic", "net")
 
 def total(a, axis=None):
     """SUM as the sheet (and our evaluator) adds: left to right, one term at a time."""
-    a = np.asarray(a, dtype=float)
+    a = _floats(a)
     if axis is None:
         a = a.ravel()
         axis = 0
@@ -62,26 +76,31 @@ def total(a, axis=None):
 
 def mmult(a, b):
     """MMULT as the sheet computes it: each entry sum_k a[i,k]*b[k,j], added in order of k."""
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     return matmul(a, b)
+
+
+def _floats(a):
+    """a as floats, or as np.longdouble if it is (the stability test computes in extended precision)."""
+    a = np.asarray(a)
+    return a if a.dtype == np.longdouble else a.astype(float)
 
 
 def sumsq(*arrays):
     """SUMSQ(A, B, ...): the squares of every entry, row by row, array after array, added in order."""
-    return float(total(np.concatenate([np.asarray(a, dtype=float).ravel() for a in arrays]) ** 2))
+    return float(total(np.concatenate([_floats(a).ravel() for a in arrays]) ** 2))
 
 
 # -- the entropy example ----------------------------------------------------------------------
 
 def softmax(activations):
     """exp(a) / sum(exp(a)) over the last axis, as the sheet lays it out (no max subtracted)."""
-    e = exp(np.asarray(activations, dtype=float))
+    e = exp(_floats(activations))
     return e / total(e, axis=-1)[..., None]
 
 
 def sigmoid(activations):
     """The binary alternative, each class on its own: exp(a) / (1 + exp(a))."""
-    e = exp(np.asarray(activations, dtype=float))
+    e = exp(_floats(activations))
     return e / (1 + e)
 
 
@@ -90,10 +109,13 @@ def cross_entropy(activations, target):
     return -log(softmax(activations)[..., target])
 
 
-def binary_cross_entropy(is_class, pred):
-    """-(y ln p + (1-y) ln(1-p)): the lecture's isCat example, in nats (its sheet used log10)."""
-    y, p = np.asarray(is_class, dtype=float), np.asarray(pred, dtype=float)
-    return -y * log(p) - (1 - y) * log(1 - p)
+def binary_cross_entropy(is_class, pred, base=None):
+    """-(y ln p + (1-y) ln(1-p)): the lecture's isCat example, in nats; base 10: as its sheet took
+    it, -(y LOG(p) + (1-y) LOG(1-p)) (log10 x = ln x / ln 10, within 2 ulp of C's log10)."""
+    y, p = _floats(is_class), _floats(pred)
+    if base is None:
+        return -y * log(p) - (1 - y) * log(1 - p)
+    return -y * (log(p) / log(float(base))) - (1 - y) * (log(1 - p) / log(float(base)))
 
 
 # -- the digits ------------------------------------------------------------------------------
@@ -166,7 +188,7 @@ def step(kind, params, x, labels, lr, wd, sheet=False):
     mm = mmult
     colsum = lambda a: total(a, axis=0)
     rowsum = lambda a: total(a, axis=1)
-    x = np.asarray(x, dtype=float)
+    x = _floats(x)
     labels = np.asarray(labels)
     bs = float(len(labels))
     r = {"x": x, "labels": labels, "bs": bs}

@@ -17,16 +17,16 @@ import math
 import numpy as np
 
 from . import graddesc as gd
-from .graddesc import NUM, cell, excel_min, gt, sq, sqrt
+from .graddesc import LONG, NUM, _scalars, cell, excel_min, gt, num, power, sq, sqrt
 
 DEFAULTS = {
     "ewma": {"beta": 0.9, "start": 0.0},
     # lr 1e-5 = the momentum sheet's 1e-4 * (1 - 0.9): the very same steps (see sgd_torch_row)
     "sgd_torch": {"lr": 1e-5, "momentum": 0.9},
     # PyTorch's betas and eps, at the lecture's lr 1 (its adam circles there; this one lands)
-    "adam_torch": {"lr": 1.0, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
+    "adam_torch": {"lr": 0.1, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
     # fastai v1: fit_one_cycle(lr_max), moms (0.95, 0.85), div_factor 25, pct_start 0.3, Adam betas (mom, 0.99)
-    "one_cycle": {"lr_max": 1.0, "pct": 0.3, "div": 25.0, "final_div": 25e4, "mom_max": 0.95,
+    "one_cycle": {"lr_max": 0.07, "pct": 0.3, "div": 25.0, "final_div": 25e4, "mom_max": 0.95,
                   "mom_min": 0.85, "beta2": 0.99, "eps": 1e-8},
     # fastai v1: lr_find(start_lr=1e-7, end_lr=10, num_it=100), stop when smoothed > 4x best, smoothing 0.98
     "lr_find": {"start_lr": 1e-7, "end_lr": 10.0, "num_it": 100.0, "beta": 0.98, "stop_at": 4.0},
@@ -59,7 +59,7 @@ def noisy_series(n=EWMA_POINTS, seed=42):
     return np.round(10 + 3 * np.sin(2 * np.pi * t / 50) + rng.normal(0, 1, n), 2)
 
 
-def ewma_series(values, beta, start=0.0):
+def ewma_series(values, beta, start=0.0, dtype=float):
     """{"avg", "correction", "corrected"} per point t = 1..n, as the sheet's columns compute them:
         avg = avg_prev*beta + (1-beta)*value      (avg_0 = start, 0 as in the lecture)
         correction = 1 - beta^t
@@ -67,14 +67,15 @@ def ewma_series(values, beta, start=0.0):
     Starting from 0, avg is pulled toward 0 for the first ~1/(1-beta) points; dividing by
     1 - beta^t (the total weight the average has given to real data) removes that bias exactly:
     a constant series c has avg_t = c*(1 - beta^t), so corrected = c."""
-    avg, out = start, {"avg": [], "correction": [], "corrected": []}
-    for t, v in enumerate(np.asarray(values, dtype=float).tolist(), start=1):
+    f = num(dtype)
+    avg, beta, out = f(start), f(beta), {"avg": [], "correction": [], "corrected": []}
+    for t, v in enumerate(_scalars(np.asarray(values, dtype=dtype)), start=1):
         avg = cell(avg * beta + (1 - beta) * v)
-        corr = cell(1 - math.pow(beta, t))
+        corr = cell(1 - power(beta, t))
         out["avg"].append(avg)
         out["correction"].append(corr)
         out["corrected"].append(cell(avg / corr) if corr != 0 else NUM)   # beta = 1 would be #DIV/0!
-    return {k: np.array(v, dtype=float) for k, v in out.items()}
+    return {k: np.array(v, dtype=dtype) for k, v in out.items()}
 
 
 # -- one row of sgd_torch and adam_torch ------------------------------------------------------------
@@ -102,7 +103,7 @@ def adam_torch_row(x, y, b, a, m_b, m_a, v_b, v_a, t, lr, beta1, beta2, eps):
     r["m_a"] = gd.ewma(m_a, beta1, r["deda"])
     r["v_b"] = gd.ewma(v_b, beta2, sq(r["dedb"]))
     r["v_a"] = gd.ewma(v_a, beta2, sq(r["deda"]))
-    bc1, bc2 = cell(1 - math.pow(beta1, t)), cell(1 - math.pow(beta2, t))
+    bc1, bc2 = cell(1 - power(beta1, t)), cell(1 - power(beta2, t))
     r["mh_b"], r["mh_a"] = cell(r["m_b"] / bc1), cell(r["m_a"] / bc1)       # =m/(1-beta1^t)
     r["vh_b"], r["vh_a"] = cell(r["v_b"] / bc2), cell(r["v_a"] / bc2)       # =v/(1-beta2^t)
     r["new_b"] = cell(b - lr * r["mh_b"] / cell(sqrt(r["vh_b"]) + eps))   # =b-lr*mh/(SQRT(vh)+eps)
@@ -116,12 +117,16 @@ def adam_torch_row(x, y, b, a, m_b, m_a, v_b, v_a, t, lr, beta1, beta2, eps):
 def cos_anneal(start, end, angle):
     """fastai's annealing_cos(start, end, pct) with angle = pi*pct, in the sheet's order:
     end + (start-end)/2*(COS(angle)+1): start at angle 0, end at angle pi."""
-    return cell(end + (start - end) / 2 * (math.cos(angle) + 1))
+    c = np.cos(angle) if isinstance(angle, LONG) else math.cos(angle)
+    return cell(end + (start - end) / 2 * (c + 1))
 
 
 def warmup_steps(n_steps, pct):
-    """fastai v1: a1 = int(n * pct_start) iterations of rising lr (=INT(n_steps*pct))."""
-    return float(math.floor(n_steps * pct))
+    """fastai v1: a1 = int(n * pct_start) iterations of rising lr; here the nearest whole number
+    (=ROUND(n_steps*pct,0)), the same a1 for the sheet's 2900 x 0.3 = 870. Truncation would hang
+    on the last bit there: 0.3 one ulp lower gives 869.99999999999983 and a1 = 869, another schedule."""
+    x = n_steps * pct
+    return np.floor(x + 0.5) if isinstance(x, LONG) else float(math.floor(x + 0.5))
 
 
 def one_cycle_at(t, n_steps, h):
@@ -133,10 +138,11 @@ def one_cycle_at(t, n_steps, h):
     a1 = warmup_steps(n_steps, h["pct"])
     i = t - 1
     lo, end = cell(h["lr_max"] / h["div"]), cell(h["lr_max"] / h["final_div"])
+    pi = LONG(math.pi) if isinstance(h["lr_max"], LONG) else math.pi   # the sheet's PI(), a double
     if i <= a1:
-        angle = math.pi * i / max(a1, 1.0)
+        angle = pi * i / max(a1, 1.0)
         return (cos_anneal(lo, h["lr_max"], angle), cos_anneal(h["mom_max"], h["mom_min"], angle))
-    angle = math.pi * (i - a1) / (n_steps - a1)
+    angle = pi * (i - a1) / (n_steps - a1)
     return cos_anneal(h["lr_max"], end, angle), cos_anneal(h["mom_min"], h["mom_max"], angle)
 
 
@@ -150,21 +156,22 @@ ROW_COLUMNS = {
 ROW_COLUMNS["one_cycle"] = ROW_COLUMNS["adam_torch"]
 
 
-def run(name, x, y, epochs, overrides=None, start=None):
+def run(name, x, y, epochs, overrides=None, start=None, dtype=float):
     """`epochs` passes over (x, y), one step per point, as models.graddesc.run: a gd.Run whose rows
     also hold "t" (PyTorch's step count, 1.. over all epochs), and for one_cycle "lr" and "beta1"."""
-    h = hyper(name, overrides)
+    f = num(dtype)
+    h = {k: f(v) for k, v in hyper(name, overrides).items()}
     s = dict(gd.START, m=0.0, v=0.0, **(start or {}))
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    b, a = float(s["b"]), float(s["a"])
-    m_b = m_a = v_b = v_a = 0.0     # PyTorch's state starts at zero (its first buf is g itself)
+    x, y = np.asarray(x, dtype=dtype), np.asarray(y, dtype=dtype)
+    b, a = f(s["b"]), f(s["a"])
+    m_b = m_a = v_b = v_a = f(0.0)  # PyTorch's state starts at zero (its first buf is g itself)
     n_steps = float(epochs * len(x))
     cols = {k: [] for k in ROW_COLUMNS[name] + ("x", "y", "b", "a", "t", "lr", "beta1")}
     ep = {k: [] for k in ("rmse", "a", "b", "lr")}
     t = 0
     for _ in range(epochs):
         first = len(cols["b"])
-        for xi, yi in zip(x.tolist(), y.tolist()):
+        for xi, yi in zip(_scalars(x), _scalars(y)):
             t += 1
             if name == "sgd_torch":
                 lr, beta1 = h["lr"], h["momentum"]
@@ -186,8 +193,8 @@ def run(name, x, y, epochs, overrides=None, start=None):
         ep["b"].append(b)
         ep["lr"].append(cols["lr"][-1])
     out = gd.Run(name, h, s, x, y)
-    out.rows = {k: np.array(v, dtype=float) for k, v in cols.items()}
-    out.epochs = {k: np.array(v, dtype=float) for k, v in ep.items()}
+    out.rows = {k: np.array(v, dtype=dtype) for k, v in cols.items()}
+    out.epochs = {k: np.array(v, dtype=dtype) for k, v in ep.items()}
     return out
 
 
@@ -200,7 +207,7 @@ LR_FIND_COLUMNS = ("x", "y", "b", "a", "loss", "dedb", "deda", "new_b", "new_a",
 def lr_at(i, h):
     """The learning rate of iteration i = 0, 1, ...: start_lr * (end_lr/start_lr)^(i/num_it),
     fastai's annealing_exp: equal ratios per step, 1e-7 to 10 in num_it steps."""
-    return cell(h["start_lr"] * math.pow(h["end_lr"] / h["start_lr"], i / h["num_it"]))
+    return cell(h["start_lr"] * power(h["end_lr"] / h["start_lr"], i / h["num_it"]))
 
 
 def data_loss(x, y, b, a):
@@ -212,7 +219,7 @@ def data_loss(x, y, b, a):
     return cell(total / len(x))
 
 
-def lr_find(x, y, rows=None, overrides=None, start=None):
+def lr_find(x, y, rows=None, overrides=None, start=None, dtype=float):
     """fastai's lr_find on the line: one plain SGD step per row, on the data points in turn, at a
     learning rate growing from 1e-7 to 10.
 
@@ -222,12 +229,13 @@ def lr_find(x, y, rows=None, overrides=None, start=None):
     v1's stop_div). Rows after the stop hold "-" (the sheet's IF(stopped,"-",...)); the chart's
     columns `plot_loss` and `plot_smooth` hold None (#N/A, not plotted) there.
     Returns {column: list} with "i" and "lr" too; NaN is #NUM!."""
-    h = hyper("lr_find", overrides)
+    f = num(dtype)
+    h = {k: f(v) for k, v in hyper("lr_find", overrides).items()}
     s = dict(gd.START, **(start or {}))
-    x, y = np.asarray(x, dtype=float).tolist(), np.asarray(y, dtype=float).tolist()
+    x, y = _scalars(np.asarray(x, dtype=dtype)), _scalars(np.asarray(y, dtype=dtype))
     rows = int(h["num_it"]) if rows is None else rows
-    b, a = float(s["b"]), float(s["a"])
-    avg, best, done = 0.0, None, False     # done: False, True, or NUM (an error above)
+    b, a = f(s["b"]), f(s["a"])
+    avg, best, done = f(0.0), None, False     # done: False, True, or NUM (an error above)
     out = {k: [] for k in ("i", "lr") + LR_FIND_COLUMNS}
     for i in range(rows):
         lr = lr_at(i, h)
@@ -245,7 +253,7 @@ def lr_find(x, y, rows=None, overrides=None, start=None):
             r["new_b"], r["new_a"] = cell(b - r["dedb"] * lr), cell(a - r["deda"] * lr)
             avg = gd.ewma(avg, h["beta"], r["loss"])
             r["avg"] = avg
-            r["smooth"] = cell(avg / cell(1 - math.pow(h["beta"], i + 1)))
+            r["smooth"] = cell(avg / cell(1 - power(h["beta"], i + 1)))
             best = r["smooth"] if best is None else excel_min(best, r["smooth"])
             r["best"] = best
             done = gt(r["smooth"], cell(h["stop_at"] * best))
@@ -262,10 +270,10 @@ def lr_find(x, y, rows=None, overrides=None, start=None):
 def lr_find_results(found):
     """What the sheet's result cells show: the last row computed (the stop), its lr, and the lowest
     loss and smoothed loss with the lr where each was reached (the first such row)."""
-    n = sum(1 for v in found["loss"] if isinstance(v, float))
+    n = sum(1 for v in found["loss"] if isinstance(v, (float, np.floating)))
     out = {"last_i": float(n - 1), "last_lr": found["lr"][n - 1]}
     for k in ("loss", "smooth"):
-        vals = [v for v in found[k] if isinstance(v, float)]
+        vals = [v for v in found[k] if isinstance(v, (float, np.floating))]
         low = excel_min(*vals)
         out["min_" + k] = low
         out["lr_min_" + k] = NUM if math.isnan(low) else found["lr"][found[k].index(low)]
@@ -287,7 +295,7 @@ def even_mults(start, stop, n):
     (one group: stop)."""
     if n == 1:
         return [cell(stop)]
-    return [cell(start * math.pow(stop / start, (i - 1) / (n - 1))) for i in range(1, int(n) + 1)]
+    return [cell(start * power(stop / start, (i - 1) / (n - 1))) for i in range(1, int(n) + 1)]
 
 
 def discriminative(overrides=None):

@@ -37,13 +37,14 @@ def matmul(a, b):
     adds whole slabs one after the other (out = p[0], out += p[1], ...), so each entry's sum is
     taken in order of k; the test suite checks this against the plain loop. + 0.0 makes a sum of
     negative zeros +0, as the loop's start from 0 does."""
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    dtype = np.result_type(np.asarray(a), np.asarray(b), float)    # float, or np.longdouble
+    a, b = np.asarray(a, dtype=dtype), np.asarray(b, dtype=dtype)
     n, k, m = a.shape[0], a.shape[1], b.shape[1]
     if k == 0:
-        return np.zeros((n, m))
+        return np.zeros((n, m), dtype=dtype)
     if n * k * m <= 4_000_000:
         return np.add.reduce(np.ascontiguousarray(a.T)[:, :, None] * b[:, None, :], axis=0) + 0.0
-    at, out = np.ascontiguousarray(a.T), np.zeros((n, m))
+    at, out = np.ascontiguousarray(a.T), np.zeros((n, m), dtype=dtype)
     term = np.empty_like(out)
     for i in range(k):
         np.multiply(at[i][:, None], b[i], out=term)
@@ -76,7 +77,10 @@ _EXP_MIN = -745.13321910194110842       # below: 0
 
 def exp(x):
     """e**x from elementwise operations only (fdlibm's algorithm): < 1 ulp from the true value,
-    and the same bits on every CPU (np.exp is not: its AVX512F code rounds otherwise)."""
+    and the same bits on every CPU (np.exp is not: its AVX512F code rounds otherwise).
+    np.longdouble in, np.exp's extended precision out (the stability test's)."""
+    if np.asarray(x).dtype == np.longdouble:
+        return np.exp(x)
     x = np.asarray(x, dtype=float)
     with np.errstate(over="ignore", invalid="ignore"):
         safe = np.where(np.isfinite(x), np.clip(x, -746.0, 710.0), 0.0)
@@ -95,7 +99,9 @@ def exp(x):
 
 def log(x):
     """The natural logarithm from elementwise operations only (fdlibm's algorithm): < 1 ulp from the
-    true value, the same bits on every CPU; -inf at 0, NaN below 0."""
+    true value, the same bits on every CPU; -inf at 0, NaN below 0. np.longdouble: np.log's."""
+    if np.asarray(x).dtype == np.longdouble:
+        return np.log(x)
     x = np.asarray(x, dtype=float)
     ok = np.isfinite(x) & (x > 0)
     m, e = np.frexp(np.where(ok, x, 1.0))          # x = m * 2**e, 0.5 <= m < 1

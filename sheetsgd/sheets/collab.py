@@ -13,7 +13,7 @@ What differs from the lecture, on purpose:
   The lecture's SUMXMY2 skips blank pairs in Excel but not in LibreOffice (bias!V42: 0.319
   against 0.858); the mask gives one answer in Excel, LibreOffice and Google Sheets.
 - lookups use INDEX and exact MATCH, not the volatile OFFSET nor an approximate MATCH.
-- the weights are already optimised (SciPy L-BFGS-B; `--no-solve` keeps the random start) and
+- the weights are already optimised (L-BFGS, models.lbfgs; `--no-solve` keeps the random start) and
   each weights sheet carries its Excel Solver model, so Data > Solver opens filled in.
 
 Each block is written beside its NumPy twin (sheetsgd.models.collab): the cached value of every
@@ -24,7 +24,7 @@ import shlex
 import numpy as np
 
 from .. import __version__
-from ..data import GREEN_EGGS, Source, lecture_ratings, top_rated
+from ..data import GREEN_EGGS, Source, lecture_ratings, lecture_weights, top_rated
 from ..errors import SheetsgdError
 from ..models import collab as cf
 from ..writer import Workbook, a1, stored
@@ -36,11 +36,14 @@ MAX_FACTORS = 50
 
 # ---------------------------------------------------------------- the whole workbook
 
-def build(path, factors=5, seed=42, solve=True, ratings=None, weights=None):
+def build(path, factors=5, seed=42, solve=True, ratings=None, weights=None, lecture=False):
     """Write collab_filter.xlsx and return a one-line summary ("dotprod RMSE 0.3929, bias RMSE 0.3187").
 
-    weights: {"dotprod": models.collab.Weights, "bias": Weights} to lay out given weights (the
-    lecture's own, for instance) instead of fitting; factors then follows their shape."""
+    weights: {"dotprod": models.collab.Weights, "bias": Weights} to lay out given weights
+    instead of fitting; factors then follows their shape. lecture: the lecture's own weights, as
+    Excel's Solver left them (RMSE 0.3930 and 0.3195; data.lecture_weights)."""
+    if lecture:
+        weights = lecture_weights()
     ratings = ratings or lecture_ratings()
     k = factors if weights is None else weights["dotprod"].k
     fitted_weights_check(k)
@@ -50,13 +53,14 @@ def build(path, factors=5, seed=42, solve=True, ratings=None, weights=None):
     dot_rng, bias_rng, word_rng = generators(seed)
     if weights is None:
         chosen, runs = fitted_weights(ratings, factors, dot_rng, bias_rng, solve)
-        origin = (f"fitted by SciPy L-BFGS-B from random starts (seed {seed})" if solve
+        origin = (f"fitted by L-BFGS from random starts (seed {seed})" if solve
                   else f"the random start (seed {seed}), not yet optimised")
     else:
         runs = {"dotprod": None, "bias": None}
         chosen = dict(weights)
         factors = chosen["dotprod"].k
-        origin = "given to the builder (not fitted)"
+        origin = ("the lecture's, as Excel's Solver left them (dotprod and bias)" if lecture
+                  else "given to the builder (not fitted)")
     # What the file stores is what every cached value is computed from.
     chosen = {name: w.map(stored) for name, w in chosen.items()}
     vocab = embedding.vocabulary(GREEN_EGGS)
@@ -73,7 +77,8 @@ def build(path, factors=5, seed=42, solve=True, ratings=None, weights=None):
         weight_decay.add_sheet(wb, ratings, factors, split_rng, wd_rng, seed, solve)
         y = y_range.add_sheet(wb, ratings, factors, y_rng, solve)
         embedding.word_emb_sheet(wb, GREEN_EGGS, vocab, word_vectors)
-        about_sheet(about, ratings, factors, seed, solve if weights is None else None, origin, runs,
+        about_sheet(about, ratings, factors, seed, solve if weights is None else "lecture" if lecture else None,
+                    origin, runs,
                     {"dotprod": dot, "movielens_1hot": onehot, "movielens_emb": emb, "bias": bias,
                      "y_range": y})
     return f"dotprod RMSE {dot['rmse']:.4f}, bias RMSE {bias['rmse']:.4f}"
@@ -238,11 +243,11 @@ def about_sheet(s, ratings, k, seed, solve, origin, runs, results):
     for name in ("dotprod", "bias"):
         run = runs.get(name)
         if run is not None:
-            options.append((f"{name} fit", f"best of {len(run.fits)} L-BFGS-B runs from random starts, "
+            options.append((f"{name} fit", f"best of {len(run.fits)} L-BFGS runs from random starts, "
                             f"RMSE {run.best.rmse:.6f}; random start RMSE "
                             f"{cf.rmse(ratings, cf.predict(run.start)):.4f}"))
     if any(run is not None for run in runs.values()):
-        options.append(("solved with", solver_versions()))   # a fit's last digits depend on these
+        options.append(("solved with", "L-BFGS in arithmetic that gives the same bits on every CPU (models.lbfgs)"))
     options.append(("command", command_line(k, seed, solve, src)))
     options.append(("lecture", "fast.ai course-v3 lesson 5, collab_filter.xlsx (RMSE 0.3930 and 0.3195 with Solver)"))
     for name, value in options:
@@ -256,14 +261,11 @@ def about_sheet(s, ratings, k, seed, solve, origin, runs, results):
     s.freeze((1, 0))
 
 
-def solver_versions():
-    import scipy
-    return f"numpy {np.__version__}, scipy {scipy.__version__}"
-
-
 def command_line(k, seed, solve, source=None):
     if solve is None:
         return "sheetsgd.sheets.collab.build(..., weights=...)"
+    if solve == "lecture":
+        return f"sheetsgd build --only collab --lecture --seed {seed}"
     own = ""
     if source is not None:
         own = f" --ratings {shlex.quote(source.ratings_path)} --top {source.top}"

@@ -8,6 +8,8 @@ layout in sheets/steps.py. This module holds the workbook: its options, the data
 """
 import math
 
+import numpy as np
+
 from .. import writer
 from ..errors import SheetsgdError
 from ..models import graddesc as gd
@@ -16,7 +18,7 @@ from ..writer import Workbook, a1
 from . import discriminative_lr, ewma, lr_find, optimizers, pytorch
 from .steps import DATA_FIRST
 
-EPOCHS = 100          # enough for adam and adam_ann to land on a = 2, b = 30 and the others to show their pace
+EPOCHS = 100          # enough for adam_ann to land on a = 2, b = 30 and the others to show their pace
 ROWS = 29             # the lecture's 29 data points
 MAX_STEPS = 10_000    # rows x epochs per sheet; five such sheets make ~700k formula cells at most
 # The sheets after compare: what PyTorch and fastai do beyond the lecture.
@@ -85,30 +87,44 @@ def parse_lr(items):
 
 # -- the workbook -------------------------------------------------------------------------------
 
-def build(path, rows=ROWS, seed=42, epochs=EPOCHS, hyper=None, start=None, lr=None):
+def build(path, rows=ROWS, seed=42, epochs=EPOCHS, hyper=None, start=None, lr=None, lecture=False):
     """Write graddesc.xlsx; return a one-line summary (final RMSE per optimizer, any divergence).
 
     hyper: {"adam": {"lr": 10}, ...} overrides the defaults of models.graddesc.DEFAULTS;
     lr: the CLI's ["adam=10", ...] form of the same; start: {"a", "b", "m", "v"} start values.
+    lecture: what the lecture's graddesc.xlsm shows: its 29 cached x (rows is 29, seed unused),
+    its learning rates (adam and adam_ann 1) and its macro (models.graddesc.run(macro=True) from
+    lecture_start: the reset's warm-up, each epoch from the last row's a and b); only its sheets
+    and compare (not the ones beyond the lecture).
     """
     hyper = dict(hyper or {})
     for name, h in parse_lr(lr).items():
         hyper.setdefault(name, {}).update(h)
+    if lecture:
+        rows = len(gd.LECTURE_X)
+        for name, value in gd.LECTURE_LR.items():
+            hyper.setdefault(name, {}).setdefault("lr", value)
     hyper, st = check_options(rows, epochs, seed, hyper, start)
     hypers = {name: {k: writer.stored(v) for k, v in dict(gd.DEFAULTS[name], **hyper.get(name, {})).items()}
               for name in gd.OPTIMIZERS}
     st = {k: writer.stored(v) for k, v in st.items()}
-    x = writer.stored(gd.data_x(rows, seed))
+    x = writer.stored(gd.data_x(rows, seed) if not lecture else np.array(gd.LECTURE_X, dtype=float))
     true_a, true_b = writer.stored(gd.TRUE_A), writer.stored(gd.TRUE_B)
     y = gd.data_y(x, true_a, true_b)
-    runs = {name: gd.run(name, x, y, epochs, hypers[name], st) for name in gd.OPTIMIZERS}
+    if lecture:
+        starts = {name: {k: writer.stored(v) for k, v in gd.lecture_start(name, x, y, hypers[name], st).items()}
+                  for name in gd.OPTIMIZERS}
+        runs = {name: gd.run(name, x, y, epochs, hypers[name], starts[name], macro=True) for name in gd.OPTIMIZERS}
+    else:
+        runs = {name: gd.run(name, x, y, epochs, hypers[name], st) for name in gd.OPTIMIZERS}
 
     with Workbook(path, title="Gradient descent, lesson 5", subject="SGD, momentum, RMSProp, Adam on y = ax + b") as wb:
-        about_sheet(wb, rows, epochs, seed)
-        data_sheet(wb, x, y, true_a, true_b, seed)
-        tables = {name: optimizers.optimizer_sheet(wb, runs[name], epochs) for name in gd.OPTIMIZERS}
+        about_sheet(wb, rows, epochs, seed, lecture)
+        data_sheet(wb, x, y, true_a, true_b, seed, lecture)
+        tables = {name: optimizers.optimizer_sheet(wb, runs[name], epochs, lecture) for name in gd.OPTIMIZERS}
         optimizers.compare_sheet(wb, runs, tables, epochs)
-        beyond_lecture(wb, x, y, runs, tables, epochs, seed, st)
+        if not lecture:
+            beyond_lecture(wb, x, y, runs, tables, epochs, seed, st)
     return summary(runs, epochs)
 
 
@@ -130,7 +146,7 @@ def fixed(v, decimals=5):
     return "#NUM!" if math.isnan(v) else f"{v:.{decimals}f}"
 
 
-def about_sheet(wb, rows, epochs, seed):
+def about_sheet(wb, rows, epochs, seed, lecture=False):
     s = wb.sheet("about")
     s.widths(0, 0, 16)   # room for "discriminative_lr"
     s.widths(1, 1, 110)
@@ -143,7 +159,8 @@ def about_sheet(wb, rows, epochs, seed):
         ("SGD", "1. start from some weights;  2. for one point: predict, measure the error, step the weights"),
         ("", "against its gradient;  3. repeat for every point (one epoch), and for many epochs."),
         ("", ""),
-        ("data", f"{rows} points: x drawn once from 1..100 (seed {seed}), y = a*x + b by formula (edit a and b)."),
+        ("data", f"{rows} points: x drawn once from 1..100 (seed {seed}), y = a*x + b by formula (edit a and b)."
+         if not lecture else f"the lecture's {rows} points: x as its RANDBETWEEN drew them, y = a*x + b by formula."),
         ("basic", "Plain SGD, with the lecture's finite-difference check of the gradient."),
         ("momentum", "+ an average of recent gradients: steadier steps."),
         ("rmsprop", "+ each weight's step divided by the RMS of its gradients: a and b move at their own pace."),
@@ -152,7 +169,7 @@ def about_sheet(wb, rows, epochs, seed):
         ("compare", "Every optimizer's RMSE per epoch on one chart (log scale): why Adam wins."),
         ("ewma", "Beyond the lecture: the moving average behind momentum and Adam, with bias correction."),
         ("sgd_torch", "PyTorch's SGD momentum (buf = mu*buf + g): the momentum sheet's steps at lr*(1-beta)."),
-        ("adam_torch", "PyTorch's Adam (bias correction, eps): lands at the lecture's lr 1."),
+        ("adam_torch", "PyTorch's Adam (bias correction, eps): lands where the lecture's form circles."),
         ("one_cycle", "fastai's fit_one_cycle schedule (lr up then down, momentum down then up) on adam_torch."),
         ("lr_find", "fastai's lr_find: a growing lr until the loss blows up; read the lr off the chart."),
         ("discriminative_lr", "What slice(1e-5, 1e-3) and slice(1e-3) give each layer group."),
@@ -168,6 +185,17 @@ def about_sheet(wb, rows, epochs, seed):
         ("", "the last row's a and b from before its step, so each epoch lost one step)."),
         ("Source", "fast.ai course-v3, files/xl/graddesc.xlsm; built by sheetsgd (`sheetsgd build`)."),
     ]
+    if lecture:
+        keep = {"ewma", "sgd_torch", "adam_torch", "one_cycle", "lr_find", "discriminative_lr"}
+        lines = [line for line in lines if line[0] not in keep]
+        at = next(i for i, line in enumerate(lines) if line[0] == "Notes")
+        lines[at + 2:at + 4] = [
+            ("", "As the lecture's macro (`sheetsgd build --lecture`): an epoch starts from the last row's a and b"),
+            ("", "before its step (so each epoch loses one step), the averages' start values are what the"),
+            ("", "reset's warm-up passes left, and adam and adam_ann use the lecture's lr 1."),
+        ]
+        lines[-1] = ("Source", "fast.ai course-v3, files/xl/graddesc.xlsm: its x data, learning rates and macro; "
+                               "built by `sheetsgd build --lecture`.")
     for i, (head, text) in enumerate(lines):
         if head:
             s.text((i + 2, 0), head, "label")
@@ -177,11 +205,12 @@ def about_sheet(wb, rows, epochs, seed):
     return s
 
 
-def data_sheet(wb, x, y, true_a, true_b, seed):
+def data_sheet(wb, x, y, true_a, true_b, seed, lecture=False):
     s = wb.sheet("data")
     s.title("A1", "data: y = a*x + b, the points every optimizer fits")
     s.note("A2", f"x: integers 1..100 drawn once (seed {seed}), stored as values so every recalculation "
-                 "sees the same data (the original used RANDBETWEEN).")
+                 "sees the same data (the original used RANDBETWEEN)." if not lecture else
+                 "x: the lecture's, as its RANDBETWEEN(1,100) drew them and its step sheets hold them (stored as values).")
     s.note("A3", "y: a formula of the true a and b below; the optimizers pretend not to know them.")
     s.text("A5", "b", "label")
     s.text("B5", "intercept")

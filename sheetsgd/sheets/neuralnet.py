@@ -116,12 +116,13 @@ def train_both(seed=nn.SEED, valid=nn.VALID, hyper=None, hidden=nn.HIDDEN):
     return digits, train_idx, valid_idx, runs
 
 
-def build(path, seed=nn.SEED, valid=nn.VALID, hyper=None, hidden=nn.HIDDEN, activations=None):
-    """Write neuralnet.xlsx; return a one-line summary (both models' valid accuracy)."""
-    return write(path, seed, valid, hyper, hidden, activations)["summary"]
+def build(path, seed=nn.SEED, valid=nn.VALID, hyper=None, hidden=nn.HIDDEN, activations=None, lecture=False):
+    """Write neuralnet.xlsx; return a one-line summary (both models' valid accuracy).
+    lecture: the softmax and binary cross-entropy examples with the lecture's numbers and LOG."""
+    return write(path, seed, valid, hyper, hidden, activations, lecture)["summary"]
 
 
-def write(path, seed=nn.SEED, valid=nn.VALID, hyper=None, hidden=nn.HIDDEN, activations=None):
+def write(path, seed=nn.SEED, valid=nn.VALID, hyper=None, hidden=nn.HIDDEN, activations=None, lecture=False):
     """build(), returning what the sheets hold: {"summary", "runs", "steps", "preds", "split"}."""
     digits, train_idx, valid_idx, runs = train_both(seed, valid, hyper, hidden)
     batch_idx = runs["logistic"].first_batch
@@ -134,6 +135,9 @@ def write(path, seed=nn.SEED, valid=nn.VALID, hyper=None, hidden=nn.HIDDEN, acti
     tuned = ft.run(digits, train_idx, valid_idx, {"W": net.params["W1"], "b": net.params["b1"]}, seed,
                    round_to=writer.stored)
     fit = un.run(seed, round_to=writer.stored)
+    if lecture:
+        acts = dict(acts, softmax=np.array(nn.LECTURE_ENTROPY["softmax"]), is_cat=list(nn.LECTURE_ENTROPY["is_cat"]),
+                    preds=list(nn.LECTURE_ENTROPY["preds"]), log_base=nn.LECTURE_ENTROPY["log_base"])
     with Workbook(path, title="Softmax, cross-entropy and a neural net, lesson 5",
                   subject="softmax, cross-entropy, SGD on 8x8 handwritten digits") as wb:
         about_sheet(wb, {"seed": seed, "n_train": len(train_idx), "n_valid": len(valid_idx), "bs": h["bs"],
@@ -142,7 +146,7 @@ def write(path, seed=nn.SEED, valid=nn.VALID, hyper=None, hidden=nn.HIDDEN, acti
                          "ft_images": len(tuned.images), "ft_before": tuned.accuracy["before"],
                          "ft_head": tuned.accuracy["head"], "ft_unfrozen": tuned.accuracy["unfrozen"]})
         softmax_sheet(wb, acts["softmax"])
-        cross_entropy_sheet(wb, acts["ce"], acts["targets"], acts["is_cat"], acts["preds"])
+        cross_entropy_sheet(wb, acts["ce"], acts["targets"], acts["is_cat"], acts["preds"], acts.get("log_base"))
         s, lay, stored_pixels, draw_valid = digits_sheet(wb, digits, batch_idx, valid_idx, seed)
         batch_pixels = np.array([stored_pixels[lay.batch_row(i)] for i in range(len(batch_idx))])
         valid_pixels = np.array([stored_pixels[lay.valid_row(i)] for i in range(len(valid_idx))])

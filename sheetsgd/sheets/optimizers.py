@@ -65,9 +65,14 @@ ANNEAL = steps.EPOCH[:4] + [
     ("ratio", "ratio", "={grad norm}/{best norm^}", "ratio"),
 ]
 ANNEAL_FIRST = {"lr": "=lr", "best norm": "={grad norm}", "ratio": "={grad norm}/{best norm}"}
+# --lecture: the first epoch is compared with the norm the reset's warm-up left (start best norm).
+ANNEAL_FIRST_LECTURE = {"lr": "=lr", "best norm": "=MIN({start best},{grad norm})", "ratio": "={grad norm}/{start best}"}
+# --lecture: the original's macro started each epoch from the last row's a and b before its step.
+MACRO_EPOCH_START = {"b": "={b^}", "a": "={a^}"}
+MACRO_EPOCH = {"a": "={last a}", "b": "={last b}"}
 
 # Which start cell a {key^} of the first row reads: the weights, and the averages' start values.
-START_OF = {"new_b": "b", "new_a": "a", "m_b": "m", "m_a": "m", "v_b": "v", "v_a": "v"}
+START_OF = {"new_b": "b", "new_a": "a", "m_b": "m_b", "m_a": "m_a", "v_b": "v_b", "v_a": "v_a"}
 
 TITLES = {
     "basic": "basic SGD: one step per data point, against the gradient of that point's squared error",
@@ -99,16 +104,25 @@ NOTES = {
     "adam": [
         "Momentum's average gradient divided by RMSProp's RMS gradient (the lecture's form: no bias "
         "correction, no epsilon).",
-        "lr 0.03, not the lecture's 1: with lr 1 Adam circles the answer at RMSE ~18 for ever (its step "
-        "does not shrink as the gradient does); smaller lr circles closer, slower.",
+        "lr 0.025, not the lecture's 1: near the answer its step does not shrink as the gradient does, so it "
+        "circles (RMSE ~18 at lr 1), chaotically: the last bit of any input would decide the numbers.",
     ],
     "adam_ann": [
-        "Adam from lr 1 (the original's reset), and between epochs the original's macro: ratio = gradient "
-        "norm (sqrt(avg de/db^2) + sqrt(avg de/da^2) at an epoch's end) / the best norm so far.",
+        "Adam, and between epochs the original's macro: ratio = gradient norm (sqrt(avg de/db^2) + "
+        "sqrt(avg de/da^2) at an epoch's end) / the best norm so far. lr 0.03 (the lecture's 1 is chaotic).",
         "When the ratio exceeds anneal_at (2) the next epoch's lr is lr / anneal_by (4): big steps "
         "while they help, small ones once they start bouncing.",
     ],
 }
+# --lecture: the lecture's learning rates and macro, and what that means.
+LECTURE_NOTES = {
+    "adam": [NOTES["adam"][0], "lr 1 as in the lecture: near the answer the step does not shrink, so Adam circles it "
+             "(RMSE ~18), chaotically: another program's last bit can show other numbers here."],
+    "adam_ann": [NOTES["adam_ann"][0].replace("lr 0.03 (the lecture's 1 is chaotic).", "lr 1, the lecture's."),
+                 NOTES["adam_ann"][1]],
+}
+MACRO_NOTE = ("As the lecture's macro: each epoch starts from the last row's a and b before its step, and the "
+              "start averages are what the reset's warm-up passes left.")
 
 # The hyperparameter inputs of each sheet: (name, label); names are sheet-scoped, as in the original.
 HYPER_LABELS = {
@@ -117,32 +131,46 @@ HYPER_LABELS = {
 }
 
 
-def optimizer_sheet(wb, run, epochs):
+def optimizer_sheet(wb, run, epochs, lecture=False):
     """One optimizer: inputs on top, the step table, the epoch table and its chart. Returns the
-    epoch table's cells for the compare sheet: {"RMSE": [...], "a": [...], "b": [...], "lr": [...]}."""
+    epoch table's cells for the compare sheet: {"RMSE": [...], "a": [...], "b": [...], "lr": [...]}.
+
+    lecture: the run is the original macro's (models.graddesc.run(..., macro=True) from
+    lecture_start): each weight's start averages as inputs, each epoch from the last row's a and b."""
     name = run.optimizer
     cols = COLUMNS[name]
     nrows = len(run.x)
     s = wb.sheet(name)
     s.title("A1", TITLES[name])
-    s.note("A2", NOTES[name][0])
-    s.note("A3", NOTES[name][1])
+    notes = LECTURE_NOTES.get(name, NOTES[name]) if lecture else NOTES[name]
+    s.note("A2", notes[0])
+    s.note("A3", notes[1] + (" " + MACRO_NOTE if lecture else ""))
 
     # Inputs: start weights (and averages) on the left, hyperparameters as named cells.
     start_cells = {"b": "$C$4", "a": "$C$5"}
     steps.start_inputs(s, run.start)
     keys = [k for k, *_ in cols]
     col = 4
-    if "m_b" in keys:
-        s.text((3, col), "start avg g", "label")
-        s.input((3, col + 1), run.start["m"])
-        start_cells["m"] = a1(3, col + 1, True, True)
-    if "v_b" in keys:
-        s.text((4, col), "start avg g^2", "label")
-        s.input((4, col + 1), run.start["v"])
-        start_cells["v"] = a1(4, col + 1, True, True)
+    for r, (avg, label) in enumerate((("m", "start avg g"), ("v", "start avg g^2"))):
+        if avg + "_b" not in keys:
+            continue
+        if lecture:                       # the warm-up leaves each weight its own start (b, then a)
+            s.text((3 + r, col), label + " (b, a)", "label")
+            for j, w in enumerate("ba"):
+                s.input((3 + r, col + 1 + j), run.start[f"{avg}_{w}"])
+                start_cells[f"{avg}_{w}"] = a1(3 + r, col + 1 + j, True, True)
+        else:
+            s.text((3 + r, col), label, "label")
+            s.input((3 + r, col + 1), run.start[avg])
+            start_cells[avg + "_b"] = start_cells[avg + "_a"] = a1(3 + r, col + 1, True, True)
     if "m_b" in keys or "v_b" in keys:
-        col += 3
+        col += 4 if lecture else 3
+    first_epoch = ANNEAL_FIRST if name == "adam_ann" else None
+    if lecture and name == "adam_ann":
+        s.text((5, 4), "start best norm", "label")
+        best = a1(5, 5, True, True)
+        s.formula((5, 5), f"=SQRT({start_cells['v_b']})+SQRT({start_cells['v_a']})", run.start["best"])
+        first_epoch = {k: f.replace("{start best}", best) for k, f in ANNEAL_FIRST_LECTURE.items()}
     steps.named_inputs(s, {k: HYPER_LABELS[k] for k in run.hyper}, run.hyper, col, writer.quote_sheet(name))
 
     # The step table, and the epoch table to its right.
@@ -151,14 +179,17 @@ def optimizer_sheet(wb, run, epochs):
     steps.headers(s, ["epoch", "step"], cols, where)
     e0 = ncols + 1
     ecols = ANNEAL if name == "adam_ann" else steps.EPOCH
+    if lecture:
+        ecols = [(k, h, MACRO_EPOCH.get(k, f), t) for k, h, f, t in ecols]
     ec = {k: e0 + j for j, (k, *_) in enumerate(ecols)}
     for k, head, _, _ in ecols:
         s.header((HEADER, ec[k]), head)
 
     lr = (lambda e: a1(FIRST + e, ec["lr"], True, True)) if name == "adam_ann" else "lr"
     start = {k: start_cells[START_OF[k]] for k in where if k in START_OF}
-    n = steps.step_rows(s, cols, where, run.rows, nrows, epochs, start, {"lr": lr})
-    steps.epoch_rows(s, ecols, ec, epochs, nrows, where, run.epochs, ANNEAL_FIRST if name == "adam_ann" else None)
+    n = steps.step_rows(s, cols, where, run.rows, nrows, epochs, start, {"lr": lr},
+                        epoch_start=MACRO_EPOCH_START if lecture else None)
+    steps.epoch_rows(s, ecols, ec, epochs, nrows, where, run.epochs, first_epoch)
     steps.results_on_top(s, ec["epoch"], epochs, ec, run)
     steps.shade_epochs(s, n, ncols)
     s.widths(0, 1, 6)
@@ -188,7 +219,7 @@ def compare_sheet(wb, runs, tables, epochs):
     s = wb.sheet("compare")
     s.title("A1", "compare: every optimizer's RMSE per epoch, on one chart")
     s.note("A2", "Log scale: basic and momentum creep (their lr cannot grow without diverging), RMSProp "
-                 "speeds b up, Adam gets close fast, annealing lets Adam settle.")
+                 "speeds b up, Adam gets closer, annealing lets Adam settle.")
     names = list(runs)
     s.header("A4", "epoch")
     for j, n in enumerate(names):

@@ -65,9 +65,8 @@ STEP_SHEETS = {
         "notes": [
             "torch.optim.Adam: the lecture's averages m and v start at 0, so early on they are too small; dividing "
             "by 1-beta^t (t = step count) corrects that, and eps (1e-8) keeps the step finite when v is ~0.",
-            "lr 1, the lecture's: there its adam sheet circles the answer at RMSE ~18 (so it runs at 0.03, RMSE "
-            "beside); this one lands, mostly thanks to beta2 0.999 (not 0.9): v remembers the early large "
-            "gradients, so the steps shrink.",
+            "lr 0.1: it lands, mostly thanks to beta2 0.999 (not 0.9): v remembers the early large gradients, so "
+            "the steps shrink. At the lecture's lr 1 it lands too, but then circles chaotically (eps is tiny).",
         ],
         "hyper": {"lr": "lr", "beta1": "beta1", "beta2": "beta2", "eps": "eps"},
         "lecture": "adam",
@@ -162,7 +161,7 @@ def schedule_block(wb, s, run, n, col):
     s.input((r0 + 1, col + 1), n_steps)
     s.define_name("n_steps", f"one_cycle!{a1(r0 + 1, col + 1, True, True)}")
     warm = om.warmup_steps(n_steps, h["pct"])
-    derived = [("warmup", "warm-up steps", "=INT(n_steps*pct)", warm),
+    derived = [("warmup", "warm-up steps", "=ROUND(n_steps*pct,0)", warm),
                ("low_lr", "start lr", "=lr_max/div", writer.stored(h["lr_max"]) / h["div"]),
                ("final_lr", "final lr", "=lr_max/final_div", h["lr_max"] / h["final_div"])]
     for j, (nm, label, f, v) in enumerate(derived):

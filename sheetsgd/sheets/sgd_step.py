@@ -9,6 +9,7 @@ The batch is a table of blocks, one row per image (sheets/blocks.py), each block
 import numpy as np
 
 from ..models import neuralnet as nn
+from ..models.portable import exp, log
 from ..writer import a1
 from .blocks import GRAD, NUM, Blocks, bold, rng, section
 from .digits import DIGIT_HEADS, PIC_COL, hidden_heads, pixel_heads, weights_scale
@@ -29,7 +30,7 @@ LOSS = [
     ("exp", "exp(logits)", "digits", "=EXP({z})", NUM, "exp"),
     ("sum", "sum", ["sum exp"], "=SUM({exp$ row})", NUM, "sum"),
     ("p", "softmax = exp / sum", "digits", "={exp}/{sum$}", NUM, "softmax: p"),
-    ("pc", "p(label)", ["INDEX"], "=INDEX({p$ row},{label$}+1)", NUM, "the label's probability: p_correct"),
+    ("pc", "p(label)", ["INDEX"], "=INDEX({p$ row},1,{label$}+1)", NUM, "the label's probability: p_correct"),
     ("nll", "loss", ["-LN(p)"], "=-LN({pc})", NUM, "cross-entropy per image: nll"),
     ("hot", "one-hot(label)", "digits", "=IF({label$}={head},1,0)", "0", "one_hot"),
     ("dz", "d loss/d logits = (softmax - one-hot) / bs", "digits", "=({p}-{hot})/{bs}", GRAD, "dz"),
@@ -55,7 +56,7 @@ AFTER = {    # the batch scored again with the new weights
          NUM, "logits after the step"),
     ],
 }
-NEW_LOSS = ("nlln", "loss", ["new"], "=LN(SUMPRODUCT(EXP({zn$ row})))-INDEX({zn$ row},{label$}+1)", NUM,
+NEW_LOSS = ("nlln", "loss", ["new"], "=LN(SUMPRODUCT(EXP({zn$ row})))-INDEX({zn$ row},1,{label$}+1)", NUM,
             "cross-entropy after the step, as LN(SUM(EXP(z))) - z[label]")
 X = ("x", "x = pixels / 16", "pixels", "=digits!{pixel}/16", NUM, "the inputs: x")
 
@@ -214,7 +215,7 @@ def step_sheet(wb, kind, digits_info, start, lr, wd, hidden=nn.HIDDEN):
     names.update({k: prange(k, 0) for k in params})
     names.update({f"new {k}": prange(k, 3) for k in params})
     after = {f"{k}n": v for k, v in forward(kind, x, new).items()}
-    nlln = np.log(nn.total(np.exp(after["zn"]), axis=1)) - after["zn"][np.arange(n), labels]
+    nlln = log(nn.total(exp(after["zn"]), axis=1)) - after["zn"][np.arange(n), labels]
     values = {"x": x, "pc": r["p_correct"], "hot": r["one_hot"], "nlln": nlln, **after,
               **{k: r[k] for k in ("z1", "a1", "z", "exp", "sum", "p", "nll", "dz", "da1", "dz1") if k in r}}
     fill(A, [X] + FORWARD[kind] + LOSS + BACKWARD[kind], values, names)

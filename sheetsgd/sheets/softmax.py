@@ -8,6 +8,7 @@ value is computed by models.neuralnet in the formula's own order of additions (t
 import numpy as np
 
 from ..models import neuralnet as nn
+from ..models.portable import exp, log
 from ..writer import a1
 from .blocks import NUM, formulas, numbers, rng, section
 
@@ -39,7 +40,7 @@ def softmax_sheet(wb, activations):
         for j, h in enumerate(("output", "exp", "softmax", "binary")):
             s.header((SM_FIRST - 1, c + j), h)
         act = numbers(s, SM_FIRST, c, act[:, None], NUM)[:, 0]
-        e = np.exp(act)
+        e = exp(act)
         total = float(nn.total(e))
         p = e / total
         b = e / (1 + e)
@@ -77,7 +78,7 @@ def softmax_sheet(wb, activations):
 CE_FIRST = 6    # 0-based row of the first image
 
 
-def cross_entropy_sheet(wb, activations, targets, is_cat, preds):
+def cross_entropy_sheet(wb, activations, targets, is_cat, preds, log_base=None):
     """Multi-class cross-entropy picked by index (and by one-hot), and the binary isCat example."""
     activations = np.atleast_2d(np.asarray(activations, dtype=float))
     n = len(nn.CLASSES)
@@ -118,10 +119,10 @@ def cross_entropy_sheet(wb, activations, targets, is_cat, preds):
         s.number((r, c_img), i + 1, style="rowhead")
         s.input((r, c_tgt), nn.CLASSES[tgt])
         act = numbers(s, r, cols["outputs"], act[None, :], NUM)[0]
-        e = np.exp(act)
+        e = exp(act)
         tot = float(nn.total(e))
         p = e / tot
-        logp = np.log(p)
+        logp = log(p)
         hot = (np.arange(n) == tgt).astype(float)
         row = lambda name: rng(r, cols[name], r, cols[name] + n - 1, False)
         sum_cell = a1(r, cols["sum"], False, True)
@@ -134,7 +135,7 @@ def cross_entropy_sheet(wb, activations, targets, is_cat, preds):
         idx = a1(r, cols["index"])
         s.formula(idx, f"=MATCH({a1(r, c_tgt)},{head['outputs']},0)", tgt + 1, "0")
         loss = -logp[tgt]
-        s.formula((r, cols["loss"]), f"=-INDEX({row('ln softmax')},{idx})", loss, NUM)
+        s.formula((r, cols["loss"]), f"=-INDEX({row('ln softmax')},1,{idx})", loss, NUM)
         s.formula((r, cols["loss1h"]), f"=-SUMPRODUCT({row('one-hot')},{row('ln softmax')})",
                   -float(nn.total(hot * logp)), NUM)
         losses.append(loss)
@@ -149,8 +150,10 @@ def cross_entropy_sheet(wb, activations, targets, is_cat, preds):
     # The lecture's binary example: is it a cat?
     br = mean_row + 3
     section(s, (br, 0), "binary: is it a cat?")
+    ln = "LN" if log_base is None else "LOG"      # the lecture's sheet took it to base 10 (LOG)
     s.note((br, 2), "One probability per image, the chance it is a cat. loss = -(y ln p + (1-y) ln(1-p)): "
-                    "the same -ln(probability of the correct answer), written without IF.")
+                    "the same -ln(probability of the correct answer), written without IF." +
+                    ("" if log_base is None else " As in the lecture, with LOG, the logarithm to base 10."))
     for j, h in enumerate(("image", "isCat", "pred", "loss", "loss (IF)")):
         s.header((br + 1, j), h)
     bl, cells = [], []
@@ -160,10 +163,11 @@ def cross_entropy_sheet(wb, activations, targets, is_cat, preds):
         y = s.input((r, 1), y, "0")
         p = s.input((r, 2), p, NUM)
         yc, pc = a1(r, 1), a1(r, 2)
-        v = float(nn.binary_cross_entropy(y, p))
-        s.formula((r, 3), f"=-{yc}*LN({pc})-(1-{yc})*LN(1-{pc})", v, NUM)
+        v = float(nn.binary_cross_entropy(y, p, log_base))
+        s.formula((r, 3), f"=-{yc}*{ln}({pc})-(1-{yc})*{ln}(1-{pc})", v, NUM)
         cells.append(a1(r, 3))
-        s.formula((r, 4), f"=-IF({yc}=1,LN({pc}),LN(1-{pc}))", -(np.log(p) if y == 1 else np.log(1 - p)), NUM)
+        logb = (lambda q: log(q)) if log_base is None else (lambda q: log(q) / log(float(log_base)))
+        s.formula((r, 4), f"=-IF({yc}=1,{ln}({pc}),{ln}(1-{pc}))", -(logb(p) if y == 1 else logb(1 - p)), NUM)
         bl.append(v)
     bm = br + 2 + len(bl)
     s.text((bm, 2), "mean", "label")

@@ -72,13 +72,14 @@ def headers(s, lead, cols, where):
         s.header((HEADER, where[k]), head)
 
 
-def step_rows(s, cols, where, rows, nrows, epochs, start, names=None, count=False):
+def step_rows(s, cols, where, rows, nrows, epochs, start, names=None, count=False, epoch_start=None):
     """Write every step: epoch, step (and the running step count t when `count`), then each
     column's formula with the value its twin computed (rows[key][n]).
 
     where: {key: column} of every cell a formula may name; start: {key: cell} that a {key^} of the
     very first row reads; names: {key: a name, or f(e) -> epoch e's cell} for the {key}s that are
-    no column of the table ({lr} is the name lr unless said otherwise)."""
+    no column of the table ({lr} is the name lr unless said otherwise); epoch_start: {key: formula}
+    instead of the column's for the first row of epochs 2, 3, ... (the lecture's macro)."""
     names = {"lr": "lr", **(names or {})}
     n = 0
     for e in range(epochs):
@@ -95,6 +96,8 @@ def step_rows(s, cols, where, rows, nrows, epochs, start, names=None, count=Fals
             for k, v in names.items():
                 refs.setdefault(k, v(e) if callable(v) else v)
             for k, _, f, _ in cols:
+                if i == 0 and e > 0 and epoch_start and k in epoch_start:
+                    f = epoch_start[k]
                 s.formula((r, where[k]), f.format_map(refs), rows[k][n])
             n += 1
     return n

@@ -196,9 +196,9 @@ def weight_decay_sheet(wb, sp, blocks, search, seed):
     n_weights = blocks[0][3].flat().size
     run0 = results[0]["run"]
     if run0 is not None:
-        stop = (f"L-BFGS-B stopped at its budget of {run0.iterations} steps, the loss still creeping down:"
+        stop = (f"L-BFGS stopped at its budget of {run0.iterations} steps, the loss still creeping down:"
                 if run0.iterations >= reg.DECAY_OPTIONS["maxiter"] else
-                f"L-BFGS-B stopped after {run0.iterations} steps:")
+                f"L-BFGS stopped after {run0.iterations} steps:")
         how = [stop, f"nothing holds the weights back (SUMSQ {results[0]['sumsq']:.0f}). The held-out predictions",
                "(bold purple) come out wild: a small train RMSE, a huge valid RMSE."]
         chosen = [f"wd = {results[1]['wd']:g}: where SciPy found the lowest valid RMSE in {len(search.tried)} fits (a grid from",

@@ -54,7 +54,7 @@ def y_range_sheet(wb, ratings, w, lo, hi, wd, run):
                        fmt(s, "loss"), loss)
     solver_model(s, g, a1(loss_row, g.last_col, True, True))
 
-    fitted = (f"Fitted on every rating (the best of {len(run.fits)} L-BFGS-B runs from random starts) by minimising"
+    fitted = (f"Fitted on every rating (the best of {len(run.fits)} L-BFGS runs from random starts) by minimising"
               if run is not None else "The random start (built with --no-solve): Solver fits it by minimising")
     top = float(ratings.matrix[ratings.mask].max())
     x_top = float(np.log((top - lo) / (hi - top))) if lo < top < hi else None
