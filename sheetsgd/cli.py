@@ -126,24 +126,44 @@ def build(out_dir, only, seed, factors, no_solve, epochs, rows, lrs, ratings_pat
         from .sheets import graddesc
         graddesc_options = graddesc.cli_options(rows=rows, seed=seed, epochs=epochs, lr=lrs)  # check first
     _writable_dir("--out", out_dir, create=True)
+    jobs = []
     if only in ("collab", "all"):
-        from .sheets import collab
-        path = out_dir / "collab_filter.xlsx"
-        click.echo(f"building {path} ...", err=True)
-        summary = collab.build(path, factors=factors, seed=seed, solve=not no_solve, ratings=own_ratings,
-                               lecture=lecture)
-        click.echo(f"wrote {path}" + (f"  ({summary})" if summary else ""))
+        jobs.append((out_dir / "collab_filter.xlsx", "collab",
+                     {"factors": factors, "seed": seed, "solve": not no_solve, "ratings": own_ratings,
+                      "lecture": lecture}))
     if only in ("graddesc", "all"):
-        path = out_dir / "graddesc.xlsx"
-        click.echo(f"building {path} ...", err=True)
-        summary = graddesc.build(path, **graddesc_options, lecture=lecture)
-        click.echo(f"wrote {path}" + (f"  ({summary})" if summary else ""))
+        jobs.append((out_dir / "graddesc.xlsx", "graddesc", dict(graddesc_options, lecture=lecture)))
     if only in ("neuralnet", "all"):
-        from .sheets import neuralnet
-        path = out_dir / "neuralnet.xlsx"
-        click.echo(f"building {path} ...", err=True)
-        summary = neuralnet.build(path, seed=seed, lecture=lecture)
+        jobs.append((out_dir / "neuralnet.xlsx", "neuralnet", {"seed": seed, "lecture": lecture}))
+    for path, summary in _build_all(jobs):
         click.echo(f"wrote {path}" + (f"  ({summary})" if summary else ""))
+
+
+def _build_one(module, path, options):
+    import importlib
+    return importlib.import_module(f"sheetsgd.sheets.{module}").build(path, **options)
+
+
+def _build_all(jobs):
+    """Build each (path, module, options); yield (path, summary) in order. Several workbooks are built
+    in parallel processes where the system forks (they are independent: on 2 cores the three take
+    about as long as the longest alone); each is still written atomically."""
+    import multiprocessing
+    for path, _, _ in jobs:
+        click.echo(f"building {path} ...", err=True)
+    if len(jobs) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        for path, module, options in jobs:
+            yield path, _build_one(module, path, options)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+    workers = min(len(jobs), os.cpu_count() or 1)
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    try:
+        futures = [pool.submit(_build_one, module, path, options) for path, module, options in jobs]
+        for (path, _, _), future in zip(jobs, futures):
+            yield path, future.result()
+    finally:                       # a failure (or Ctrl-C) cancels the builds not yet started
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 @cli.command()

@@ -22,8 +22,13 @@ import io
 import math
 import os
 
+import re
+from typing import NamedTuple
+
 import numpy as np
 import xlsxwriter
+from xlsxwriter.worksheet import (FUTURE_FUNCTIONS, CellBlankTuple, CellFormulaTuple, CellNumberTuple, CellStringTuple,
+                                  Worksheet)
 
 from .atomic import atomic_path
 from .formula import refs
@@ -59,6 +64,8 @@ def stored(x):
 
 def cell_value(v):
     """A Python/NumPy value as XlsxWriter's cached formula value (errors as their codes)."""
+    if type(v) is float or type(v) is np.float64:          # the common case first
+        return float(v) if v - v == 0 else "#NUM!"         # v - v is nan for nan and +-inf
     if isinstance(v, ExcelError):
         return v.code
     if isinstance(v, (bool, np.bool_)):
@@ -95,6 +102,265 @@ def col_name(col):
 
 def abs_range(r0, c0, r1, c1):
     return f"{a1(r0, c0, True, True)}:{a1(r1, c1, True, True)}"
+
+# -- speed: the same bytes as XlsxWriter, less work per cell -------------------------------------------
+#
+# A build writes ~500k formula cells. XlsxWriter's write_formula checks each formula for Excel 365's
+# functions (a regular expression per call) and its _write_cell builds attribute lists per cell;
+# together most of a build's time. FastWorksheet stores the plain cases straight into the same
+# table and writes them back with the same XML, byte for byte; anything else (array formulas, future
+# functions, strings, non-finite numbers) goes through XlsxWriter's own code.
+
+# A function XlsxWriter would prefix with _xlfn. (or hand to write_dynamic_array_formula).
+_FUTURE = re.compile(r"(?:\b|_xlfn\.)(?:" + "|".join(sorted(map(re.escape, FUTURE_FUNCTIONS), key=len, reverse=True))
+                     + r")\(")
+_XML_SPECIAL = re.compile("[&<>]")
+_ERROR_CODES = frozenset(("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!"))
+_MAX_ROW, _MAX_COL = 1_048_576, 16_384
+_FAST_KINDS = frozenset((CellFormulaTuple, CellNumberTuple, CellStringTuple, CellBlankTuple))
+
+
+def _escape(text):
+    """XlsxWriter's _escape_data: &, <, > (not quotes)."""
+    if _XML_SPECIAL.search(text):
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text
+
+
+class FastWorksheet(Worksheet):
+    """An XlsxWriter Worksheet whose plain formula and number cells cost less; the file is the same."""
+
+    def write_formula(self, row, col, formula=None, cell_format=None, value=0):
+        if (type(row) is int and type(col) is int and 0 <= row < _MAX_ROW and 0 <= col < _MAX_COL
+                and formula and formula[0] == "=" and not _FUTURE.search(formula)):
+            self._grow(row, col)
+            self.table[row][col] = CellFormulaTuple(formula[1:], cell_format, value)
+            return 0
+        return super().write_formula(row, col, formula, cell_format, value)
+
+    def write_number(self, row, col, number=None, cell_format=None):
+        if (type(row) is int and type(col) is int and 0 <= row < _MAX_ROW and 0 <= col < _MAX_COL
+                and type(number) is float and number - number == 0):
+            self._grow(row, col)
+            self.table[row][col] = CellNumberTuple(number, cell_format)
+            return 0
+        return super().write_number(row, col, number, cell_format)
+
+    def put_row(self, row, cells):
+        """Cells of one row at once: [(col, CellFormulaTuple or CellNumberTuple)], the formulas already
+        without their "=" and checked (plain(): no Excel 365 function), the numbers finite."""
+        for col, cell in cells:
+            self.table[row][col] = cell
+        cols = [col for col, _ in cells]
+        self._grow(row, min(cols))
+        self._grow(row, max(cols))
+
+    def put_run(self, row, run):
+        """A run of cells of one row written as one piece of XML (see RowShape)."""
+        self.table[row][run.first] = run
+        self._grow(row, run.first)
+        self._grow(row, run.last)
+
+    def _get_range_data(self, row_start, col_start, row_end, col_end):
+        """XlsxWriter's: a chart's cached data from the table, the cells of Runs too."""
+        data = []
+        for row_num in range(row_start, row_end + 1):
+            if row_num not in self.table:
+                data.append(None)
+                continue
+            cells = self.table[row_num]
+            runs = [cell for cell in cells.values() if type(cell) is Run]
+            for col_num in range(col_start, col_end + 1):
+                cell = cells.get(col_num)
+                run = next((run for run in runs if run.first <= col_num <= run.last), None)
+                if run is not None:
+                    data.append(run.chart_value(col_num))
+                elif cell is None:
+                    data.append(None)
+                elif type(cell) is CellNumberTuple or type(cell).__name__ == "Datetime":
+                    data.append(f"{cell.number:.16g}")
+                elif type(cell) is CellStringTuple:
+                    data.append(self.str_table._get_shared_string(cell.string))
+                elif type(cell).__name__ in ("Formula", "ArrayFormula"):
+                    data.append(0 if cell.value is None else cell.value)
+                elif type(cell) is CellBlankTuple:
+                    data.append("")
+        return data
+
+    def _grow(self, row, col):
+        """_check_dimensions for a cell already known to be inside the grid."""
+        if self.dim_rowmin is None:
+            self.dim_rowmin = self.dim_rowmax = row
+            self.dim_colmin = self.dim_colmax = col
+            return
+        if row < self.dim_rowmin:
+            self.dim_rowmin = row
+        elif row > self.dim_rowmax:
+            self.dim_rowmax = row
+        if col < self.dim_colmin:
+            self.dim_colmin = col
+        elif col > self.dim_colmax:
+            self.dim_colmax = col
+
+    def _calculate_spans(self):
+        """XlsxWriter's: the <row spans="first:last"> of each block of 16 rows (1-based columns)."""
+        spans = {}
+        table = self.table
+        for block in range(self.dim_rowmin // 16, self.dim_rowmax // 16 + 1):
+            lo = hi = None
+            for row_num in range(max(block * 16, self.dim_rowmin), min(block * 16 + 16, self.dim_rowmax + 1)):
+                cols = table.get(row_num)
+                if cols:
+                    a, b = min(cols), max(cols)
+                    if type(cols[b]) is Run:
+                        b = cols[b].last
+                    lo = a if lo is None or a < lo else lo
+                    hi = b if hi is None or b > hi else hi
+                notes = self.comments.get(row_num)
+                if notes:
+                    a, b = min(notes), max(notes)
+                    lo = a if lo is None or a < lo else lo
+                    hi = b if hi is None or b > hi else hi
+            if lo is not None:
+                spans[block] = f"{lo + 1}:{hi + 1}"
+        self.row_spans = spans
+
+    def _write_rows(self):
+        """XlsxWriter's _write_rows, the cells of the common kinds written as XlsxWriter's _write_cell
+        writes them, a row at a time."""
+        self._calculate_spans()
+        table, row_info, comments, col_info = self.table, self.row_info, self.comments, self.col_info
+        write = self.fh.write
+        styles = {None: ""}
+
+        def style(fmt):
+            s = styles.get(fmt)
+            if s is None:                    # first met here: its index is given now, as XlsxWriter does
+                s = styles[fmt] = f' s="{fmt._get_xf_index()}"'
+            return s
+
+        for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
+            cells = table.get(row_num)
+            if not cells and row_num not in row_info and row_num not in comments:
+                continue
+            span = self.row_spans.get(row_num // 16)
+            info = row_info.get(row_num)
+            if not cells:
+                self._write_empty_row(row_num, span, info)
+                continue
+            self._write_row(row_num, span, info)
+            r = str(row_num + 1)
+            row_format = info.row_format if info is not None else None
+            parts = []
+            for col_num in sorted(cells):
+                cell = cells[col_num]
+                kind = type(cell)
+                if kind is Run:
+                    xml = cell.xml
+                    for k, fmt in enumerate(cell.formats):   # in the order the cells first use them
+                        xml = xml.replace(_STYLE_SLOTS[k], style(fmt))
+                    parts.append(xml)
+                    continue
+                if kind not in _FAST_KINDS:                # a kind we leave to XlsxWriter
+                    write("".join(parts))
+                    parts = []
+                    self._write_cell(row_num, col_num, cell)
+                    continue
+                fmt = cell.format
+                if fmt:
+                    st = style(fmt)
+                elif row_format:
+                    st = style(row_format)
+                elif col_num in col_info and col_info[col_num].column_format is not None:
+                    st = style(col_info[col_num].column_format)
+                else:
+                    st = ""
+                if kind is CellFormulaTuple:
+                    f, value = cell.formula, cell.value
+                    if "&" in f or "<" in f or ">" in f:
+                        f = _escape(f)
+                    if type(value) is float:
+                        parts.append(f'<c r="{COL_LETTERS[col_num]}{r}"{st}><f>{f}</f><v>{value}</v></c>')
+                        continue
+                    t = ""
+                    if isinstance(value, bool):
+                        t, value = ' t="b"', int(value)
+                    elif isinstance(value, str):
+                        t = "" if value == "" else ' t="e"' if value in _ERROR_CODES else ' t="str"'
+                        value = _escape(value)
+                    parts.append(f'<c r="{COL_LETTERS[col_num]}{r}"{st}{t}><f>{f}</f><v>{value}</v></c>')
+                elif kind is CellNumberTuple:
+                    parts.append(f'<c r="{COL_LETTERS[col_num]}{r}"{st}><v>{cell.number:.16G}</v></c>')
+                elif kind is CellStringTuple:
+                    parts.append(f'<c r="{COL_LETTERS[col_num]}{r}"{st} t="s"><v>{cell.string}</v></c>')
+                else:
+                    parts.append(f'<c r="{COL_LETTERS[col_num]}{r}"{st}/>')
+            parts.append("</row>")
+            write("".join(parts))
+
+
+COL_LETTERS = refs.COL_LETTERS[1:]       # 0-based: 0 -> "A"
+
+
+def plain(template):
+    """True when a formula (or a template of formulas) is what FastWorksheet.put_row may store as it
+    is: it starts with "=" (a "{=...}" is an array formula), and names none of Excel 365's functions."""
+    return template.startswith("=") and not _FUTURE.search(template)
+
+
+Formula, Number = CellFormulaTuple, CellNumberTuple    # the cells put_row takes
+
+
+class Run(NamedTuple):
+    """Cells first..last of one row as their XML, the style attributes left as slots (_STYLE_SLOTS[k]
+    for formats[k]) until the file is written, when XlsxWriter numbers the formats. shape and
+    values: what the cells hold, for the charts' cached data."""
+    first: int
+    last: int
+    xml: str
+    formats: tuple
+    shape: "RowShape"
+    values: list
+
+    def chart_value(self, col):
+        """XlsxWriter's _get_range_data value of cell col: a number as text, a formula's value."""
+        j = self.shape.index.get(col)
+        if j is None:
+            return None
+        v = self.values[j]
+        return f"{v:.16g}" if j in self.shape.numbers else v
+
+
+_STYLE_SLOTS = [chr(1 + k) for k in range(31)]    # control characters: never in a cell's XML
+
+
+class RowShape:
+    """Rows of one shape written fast: cells [(col, format, formula template or None for a number)],
+    each formula a str.format template over the row's arguments. shape.run(args, values) is one
+    row's Run, the cells' values (finite floats) in column order; its XML is what FastWorksheet
+    writes for the same cells one by one."""
+
+    def __init__(self, cells):
+        cells = sorted(cells, key=lambda cell: cell[0])
+        self.first, self.last = cells[0][0], cells[-1][0]
+        self.formats = tuple(dict.fromkeys(fmt for _, fmt, _ in cells))
+        slot = {fmt: _STYLE_SLOTS[k] for k, fmt in enumerate(self.formats)}
+        self.index = {col: j for j, (col, _, _) in enumerate(cells)}
+        self.numbers = frozenset(j for j, (_, _, formula) in enumerate(cells) if formula is None)
+        parts = []
+        for j, (col, fmt, formula) in enumerate(cells):
+            value = f"{{v[{j}]}}"
+            if formula is None:
+                parts.append(f'<c r="{COL_LETTERS[col]}{{r}}"{slot[fmt]}><v>{{v[{j}]:.16G}}</v></c>')
+                continue
+            assert plain(formula), formula
+            parts.append(f'<c r="{COL_LETTERS[col]}{{r}}"{slot[fmt]}><f>{_escape(formula[1:])}</f><v>{value}</v></c>')
+        self.template = "".join(parts)
+
+    def run(self, row, args, values):
+        """Row `row` (0-based): its formulas' arguments and its values, in column order."""
+        return Run(self.first, self.last, self.template.format(*args, r=row + 1, v=values), self.formats, self,
+                   values)
 
 
 class Sheet:
@@ -247,7 +513,7 @@ class Workbook:
         self._zip = None
 
     def sheet(self, name):
-        return Sheet(self, self.wb.add_worksheet(name))
+        return Sheet(self, self.wb.add_worksheet(name, worksheet_class=FastWorksheet))
 
     def fmt(self, style, num_format=None):
         key = (style, num_format)

@@ -17,7 +17,9 @@ and in the epoch table's formulas
     {first key} / {last key}   the epoch's first / last step row of a step column,
     {key} / {key^}             this epoch's / the epoch above's cell of an epoch column.
 """
-from ..writer import a1
+import numpy as np
+
+from ..writer import Formula, Number, RowShape, a1, cell_value, col_name
 
 FIRST = 7          # 0-based row of the first step (Excel row 8); the header is the row above
 HEADER = FIRST - 1
@@ -81,24 +83,45 @@ def step_rows(s, cols, where, rows, nrows, epochs, start, names=None, count=Fals
     no column of the table ({lr} is the name lr unless said otherwise); epoch_start: {key: formula}
     instead of the column's for the first row of epochs 2, 3, ... (the lecture's macro)."""
     names = {"lr": "lr", **(names or {})}
+    per_epoch = {k: v for k, v in names.items() if callable(v)}
+    # Each column's formula compiled once: {0} this row's number, {1} the row above's, {2} the data
+    # row, {3}... the epoch's names; the very first row reads the start cells instead.
+    slots = {k: f"{col_name(c)}{{0}}" for k, c in where.items()}
+    slots.update({k + "^": f"{col_name(c)}{{1}}" for k, c in where.items()})
+    slots["d"] = "{2}"
+    slots.update({k: v for k, v in names.items() if not callable(v) and k not in where})
+    slots.update({k: f"{{{3 + j}}}" for j, k in enumerate(per_epoch)})
+    compiled = [(where[k], f.format_map(slots), rows[k]) for k, _, f, _ in cols]
+    rowhead, fmt = s._fmt("rowhead"), s._fmt("formula")
+    lead = [(0, rowhead, None), (1, rowhead, None)] + ([(2, rowhead, None)] if count else [])
+    shape = RowShape(lead + [(c, fmt, text) for c, text, _ in compiled])
+    values = np.array([v for _, _, v in compiled], dtype=float).T          # steps x columns
+    finite = np.isfinite(values).all(axis=1).tolist()
+    values = values.tolist()
     n = 0
     for e in range(epochs):
+        epoch_names = [v(e) for v in per_epoch.values()]
         for i in range(nrows):
             r = FIRST + n
-            s.number((r, 0), e + 1, style="rowhead")
-            s.number((r, 1), i + 1, style="rowhead")
-            if count:
-                s.number((r, 2), n + 1, style="rowhead")
-            refs = {k: a1(r, c) for k, c in where.items()}
-            for k, c in where.items():
-                refs[k + "^"] = a1(r - 1, c) if n else start.get(k)
-            refs["d"] = DATA_FIRST + i + 1
-            for k, v in names.items():
-                refs.setdefault(k, v(e) if callable(v) else v)
-            for k, _, f, _ in cols:
-                if i == 0 and e > 0 and epoch_start and k in epoch_start:
-                    f = epoch_start[k]
-                s.formula((r, where[k]), f.format_map(refs), rows[k][n])
+            counts = [float(e + 1), float(i + 1)] + ([float(n + 1)] if count else [])
+            restart = i == 0 and e > 0 and bool(epoch_start)       # the lecture's macro: its own formulas
+            if n and finite[n] and not restart:
+                s.ws.put_run(r, shape.run(r, (r + 1, r, DATA_FIRST + i + 1, *epoch_names), counts + values[n]))
+                n += 1
+                continue
+            cells = [(j, Number(v, rowhead)) for j, v in enumerate(counts)]
+            if n == 0 or restart:
+                refs = {k: a1(r, c) for k, c in where.items()}
+                refs.update({k + "^": a1(r - 1, c) if n else start.get(k) for k, c in where.items()})
+                refs["d"] = DATA_FIRST + i + 1
+                for k, v in names.items():
+                    refs.setdefault(k, v(e) if callable(v) else v)
+                texts = [(epoch_start[k] if restart and k in epoch_start else f).format_map(refs)
+                         for k, _, f, _ in cols]
+            else:
+                texts = [text.format(r + 1, r, DATA_FIRST + i + 1, *epoch_names) for _, text, _ in compiled]
+            cells += [(c, Formula(text[1:], fmt, cell_value(v))) for (c, _, _), text, v in zip(compiled, texts, values[n])]
+            s.ws.put_row(r, cells)
             n += 1
     return n
 
