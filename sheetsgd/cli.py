@@ -146,8 +146,8 @@ def _build_one(module, path, options):
 
 def _build_all(jobs):
     """Build each (path, module, options); yield (path, summary) in order. Several workbooks are built
-    in parallel processes where the system forks (they are independent: on 2 cores the three take
-    about as long as the longest alone); each is still written atomically."""
+    in parallel processes where the system forks (they are independent, and the machine has cores
+    to spare); each is still written atomically."""
     import multiprocessing
     for path, _, _ in jobs:
         click.echo(f"building {path} ...", err=True)
@@ -155,9 +155,13 @@ def _build_all(jobs):
         for path, module, options in jobs:
             yield path, _build_one(module, path, options)
         return
+    import importlib
     from concurrent.futures import ProcessPoolExecutor
-    workers = min(len(jobs), os.cpu_count() or 1)
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    for _, module, _ in jobs:      # imported once, here: the forked builders share them
+        importlib.import_module(f"sheetsgd.sheets.{module}")
+    # One process each, even on 2 cores: the longest (graddesc) is shorter than the other two
+    # together, so three processes share the cores more evenly than two workers would.
+    pool = ProcessPoolExecutor(len(jobs), mp_context=multiprocessing.get_context("fork"))
     try:
         futures = [pool.submit(_build_one, module, path, options) for path, module, options in jobs]
         for (path, _, _), future in zip(jobs, futures):

@@ -27,8 +27,8 @@ from typing import NamedTuple
 
 import numpy as np
 import xlsxwriter
-from xlsxwriter.worksheet import (FUTURE_FUNCTIONS, CellBlankTuple, CellFormulaTuple, CellNumberTuple, CellStringTuple,
-                                  Worksheet)
+from xlsxwriter.worksheet import (FUTURE_FUNCTIONS, CellArrayFormulaTuple, CellBlankTuple, CellFormulaTuple,
+                                  CellNumberTuple, CellStringTuple, Worksheet)
 
 from .atomic import atomic_path
 from .formula import refs
@@ -154,6 +154,19 @@ class FastWorksheet(Worksheet):
         cols = [col for col, _ in cells]
         self._grow(row, min(cols))
         self._grow(row, max(cols))
+
+    def put_array(self, r0, c0, r1, c1, formula, cell_format, values):
+        """write_array_formula's table entries (the formula in the first cell, a number in every
+        other one) with each cell's value, not XlsxWriter's zeros: formula checked by plain(),
+        values finite floats in row order."""
+        self._grow(r0, c0)
+        self._grow(r1, c1)
+        ref = a1(r0, c0) if (r0, c0) == (r1, c1) else f"{a1(r0, c0)}:{a1(r1, c1)}"
+        width = c1 - c0 + 1
+        for k, v in enumerate(values):
+            i, j = divmod(k, width)
+            self.table[r0 + i][c0 + j] = CellNumberTuple(v, cell_format)
+        self.table[r0][c0] = CellArrayFormulaTuple(formula, cell_format, values[0], ref, "static")
 
     def put_run(self, row, run):
         """A run of cells of one row written as one piece of XML (see RowShape)."""
@@ -357,10 +370,10 @@ class RowShape:
             parts.append(f'<c r="{COL_LETTERS[col]}{{r}}"{slot[fmt]}><f>{_escape(formula[1:])}</f><v>{value}</v></c>')
         self.template = "".join(parts)
 
-    def run(self, row, args, values):
-        """Row `row` (0-based): its formulas' arguments and its values, in column order."""
-        return Run(self.first, self.last, self.template.format(*args, r=row + 1, v=values), self.formats, self,
-                   values)
+    def run(self, row, args, values, **slots):
+        """Row `row` (0-based): its formulas' arguments (and named slots) and its values, in column order."""
+        return Run(self.first, self.last, self.template.format(*args, r=row + 1, v=values, **slots), self.formats,
+                   self, values)
 
 
 class Sheet:
@@ -403,6 +416,11 @@ class Sheet:
         r1, c1 = self._rc(last)
         values = np.asarray(values, dtype=object).reshape(r1 - r0 + 1, c1 - c0 + 1)
         fmt = self._fmt(style, num_format)
+        flat = [cell_value(v) for v in values.ravel().tolist()]
+        formula = text[1:-1] if text.startswith("{") and text.endswith("}") else text
+        if isinstance(self.ws, FastWorksheet) and plain(formula) and all(type(v) is float for v in flat):
+            self.ws.put_array(r0, c0, r1, c1, formula[1:], fmt, flat)
+            return
         self.ws.write_array_formula(r0, c0, r1, c1, text, fmt, cell_value(values[0, 0]))
         for i in range(values.shape[0]):
             for j in range(values.shape[1]):

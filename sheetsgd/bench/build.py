@@ -30,7 +30,7 @@ def run_once(checkout, args, out):
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", code, "build", *args, "--out", str(out)], env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                   cwd=out.parent, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)   # cwd: no sheetsgd/ there
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)

@@ -11,17 +11,32 @@ template and the values its NumPy twin computed, the template naming other block
     {key all}    that block's every cell: C12:L300; {key$ all} absolute: $C$12:$L$300
     {key col}    that block's column (this one's index) over every row: C12:C300
     {head}       this column's head cell, its row anchored: C$11
-    anything else: the names passed to fill(), a text ({bs} -> $B$8) or f(i, j) -> a text.
+    anything else: the names passed to fill(): a text ({bs} -> $B$8), an Offset (a cell of another
+    table that moves with this one: digits!C66, digits!D66, ... digits!C67, ...) or f(i, j) -> a text.
+
+fill() compiles a template once per column of the block (the row left as a slot), so a block of
+thousands of cells costs one format call per row.
 
 So a sheet reads as a table of (key, title, heads, formula, meaning), as graddesc's step tables do.
 """
 import numpy as np
 
-from ..writer import a1
+from ..writer import RowShape, a1, plain
 
 
 def rng(r0, c0, r1, c1, absolute=True):
     return f"{a1(r0, c0, absolute, absolute)}:{a1(r1, c1, absolute, absolute)}"
+
+
+class Offset:
+    """Cell (row0 + i, col0 + j) of `sheet` for cell (i, j) of a block: a table elsewhere whose rows
+    go with this block's rows (the digits sheet's pixels beside a step sheet's images)."""
+
+    def __init__(self, sheet, row0, col0):
+        self.sheet, self.row0, self.col0 = sheet, row0, col0
+
+    def __call__(self, i, j):
+        return f"{self.sheet}!{a1(self.row0 + i, self.col0 + j)}"
 
 
 class _Refs(dict):
@@ -53,6 +68,43 @@ class _Refs(dict):
         if what == "col":
             return b.col_range(key, jj)
         return a1(b.first + self.i, c + jj, False, anchored)
+
+
+class _Compiled(_Refs):
+    """_Refs for column j of a block with the row left as the slot {r} (this row) or {r<k>} (an
+    Offset's row): one template serves every row. Names that depend on the row otherwise (f(i, j))
+    cannot be compiled: Uncompilable."""
+
+    def __init__(self, blocks, j, col, names):
+        super().__init__(blocks, 0, j, col, names)
+        self.offsets = {}            # Offset -> its slot's name
+
+    def __missing__(self, name):
+        v = self.names.get(name)
+        if isinstance(v, Offset):
+            slot = self.offsets.setdefault(v, f"r{len(self.offsets)}")
+            return f"{v.sheet}!{a1(0, v.col0 + self.j)[:-1]}{{{slot}}}"      # the column, then the row slot
+        if callable(v):
+            raise Uncompilable(name)
+        if v is not None:
+            return v.replace("{", "{{").replace("}", "}}")
+        b = self.blocks
+        key = name
+        for suffix in (" row", " all", " col"):
+            if name.endswith(suffix):
+                key = name[:-len(suffix)]
+        if name == "head" or name.endswith((" all", " col")):
+            return super().__missing__(name)             # the same in every row
+        anchored = key.endswith("$")
+        c, w = b.at[key.rstrip("$")]
+        dollar = "$" if anchored else ""
+        if name.endswith(" row"):
+            return f"{dollar}{a1(0, c)[:-1]}{{r}}:{dollar}{a1(0, c + w - 1)[:-1]}{{r}}"
+        return f"{dollar}{a1(0, c + (self.j if w > 1 else 0))[:-1]}{{r}}"
+
+
+class Uncompilable(Exception):
+    pass
 
 
 class Blocks:
@@ -140,10 +192,35 @@ class Blocks:
         c, w = self.at[key]
         values = np.asarray(values, dtype=float).reshape(-1, w)
         names = names or {}
-        for i in range(len(values)):
+        fmt = self.s._fmt(style, num_format)
+        compiled = self._compile(text, c, w, names, fmt)
+        finite = np.isfinite(values).all(axis=1).tolist()
+        for i, row in enumerate(values.tolist()):
+            r = self.first + i
+            if compiled is not None and finite[i]:
+                shape, offsets = compiled
+                self.s.ws.put_run(r, shape.run(r, (), row, **{slot: off.row0 + i + 1 for off, slot in offsets}))
+                continue
             for j in range(w):
-                self.s.formula((self.first + i, c + j), text.format_map(_Refs(self, i, j, c + j, names)),
-                               values[i, j], num_format, style)
+                self.s.formula((r, c + j), text.format_map(_Refs(self, i, j, c + j, names)), row[j], num_format,
+                               style)
+
+    def _compile(self, text, c, w, names, fmt):
+        """(a RowShape of the block's cells, [(Offset, slot)]), or None when the template cannot be
+        compiled (a name computed per cell, an Excel 365 function)."""
+        if not plain(text):
+            return None
+        try:
+            cells, offsets = [], {}
+            for j in range(w):
+                refs = _Compiled(self, j, c + j, names)
+                cells.append((c + j, fmt, text.format_map(refs)))
+                for off, slot in refs.offsets.items():
+                    if offsets.setdefault(off, slot) != slot:
+                        return None
+        except Uncompilable:
+            return None
+        return RowShape(cells), list(offsets.items())
 
 
 # -- the neuralnet sheets' cells: number formats, block titles, blocks of inputs and formulas ---------

@@ -155,8 +155,8 @@ def prediction_columns(A, L, preds, ratings_long, users, movies):
     losses = (preds - ratings_long) ** 2
     for key, head, _, _ in PREDICTION:
         A.heads(key, [head])
-    names = {"user row": lambda i, j: A.row(users, i, False), "movie row": lambda i, j: A.row(movies, i, False)}
-    A.fill("pred", PREDICTION[0][2], preds, PRED_FMT, names=names)
+    formula = PREDICTION[0][2].replace("{user row}", "{" + users + " row}").replace("{movie row}", "{" + movies + " row}")
+    A.fill("pred", formula, preds, PRED_FMT)
     A.fill("err2", PREDICTION[1][2], losses, "0.000")
     loss_col, _ = A.at["err2"]
     value = float(np.sqrt(np.mean(losses)))

@@ -11,7 +11,7 @@ import numpy as np
 from ..models import neuralnet as nn
 from ..models.portable import exp, log
 from ..writer import a1
-from .blocks import GRAD, NUM, Blocks, bold, rng, section
+from .blocks import GRAD, NUM, Blocks, Offset, bold, rng, section
 from .digits import DIGIT_HEADS, PIC_COL, hidden_heads, pixel_heads, weights_scale
 
 # Heads: "digits" (0..9), "hidden" (h1..hN), "pixels" (0,0 .. 7,7), or a list.
@@ -58,7 +58,7 @@ AFTER = {    # the batch scored again with the new weights
 }
 NEW_LOSS = ("nlln", "loss", ["new"], "=LN(SUMPRODUCT(EXP({zn$ row})))-INDEX({zn$ row},1,{label$}+1)", NUM,
             "cross-entropy after the step, as LN(SUM(EXP(z))) - z[label]")
-X = ("x", "x = pixels / 16", "pixels", "=digits!{pixel}/16", NUM, "the inputs: x")
+X = ("x", "x = pixels / 16", "pixels", "={pixel}/16", NUM, "the inputs: x")
 
 # One band per weight matrix: (block, title, formula of the matrix rows, of the bias row, format, meaning).
 BAND = [
@@ -187,10 +187,10 @@ def step_sheet(wb, kind, digits_info, start, lr, wd, hidden=nn.HIDDEN):
     A = Blocks(s, top + 1, top + 3, n, title_format=bold(s))
     A.add("image", None, ["image"], col=0, gap=False)
     A.add("label", None, ["label"], col=1, gap=False)
-    A.fill("image", "=digits!{image on digits}", index, "0", "rowhead",
-           names={"image on digits": lambda i, j: a1(lay.batch_row(i), 0)})
-    A.fill("label", "=digits!{label on digits}", labels, "0",
-           names={"label on digits": lambda i, j: a1(lay.batch_row(i), 1)})
+    A.fill("image", "={image on digits}", index, "0", "rowhead",
+           names={"image on digits": Offset("digits", lay.batch_row(0), 0)})
+    A.fill("label", "={label on digits}", labels, "0",
+           names={"label on digits": Offset("digits", lay.batch_row(0), 1)})
     s.formula("B8", f"=COUNT({A.whole('label')})", float(n), "0")
 
     # The parameter bands' cells, known before writing them (formulas refer forward).
@@ -211,7 +211,7 @@ def step_sheet(wb, kind, digits_info, start, lr, wd, hidden=nn.HIDDEN):
     table = FORWARD[kind] + LOSS + BACKWARD[kind] + AFTER[kind] + [NEW_LOSS, X]
     for key, title, heads, *_ in table:
         A.add(key, title, heads_of(heads, hidden))
-    names = {"bs": "$B$8", "pixel": lambda i, j: a1(lay.batch_row(i), PIC_COL + j)}
+    names = {"bs": "$B$8", "pixel": Offset("digits", lay.batch_row(0), PIC_COL)}
     names.update({k: prange(k, 0) for k in params})
     names.update({f"new {k}": prange(k, 3) for k in params})
     after = {f"{k}n": v for k, v in forward(kind, x, new).items()}

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..models import neuralnet as nn
 from ..writer import a1
-from .blocks import NUM, Blocks, bold, rng, section
+from .blocks import NUM, Blocks, Offset, bold, rng, section
 from .digits import DIGIT_HEADS, HIDE, PIXEL_WIDTH, hidden_heads, pixel_heads, weights_scale
 from .sgd_step import FORWARD, fill, forward, heads_of
 
@@ -90,10 +90,9 @@ def valid_sheet(wb, kind, lay, pixels, labels, training, hidden=nn.HIDDEN):
         weights_scale(s, t + 3, pc + 1, t + 3 + n_in, pc + n_out)
 
     # the table
-    A.fill("image", "=digits!{image on digits}", [training_index(training, i) for i in range(n)], "0", "rowhead",
-           names={"image on digits": lambda i, j: a1(lay.valid_row(i), 0)})
-    A.fill("label", "=digits!{label on digits}", labels, "0",
-           names={"label on digits": lambda i, j: a1(lay.valid_row(i), 1)})
+    A.fill("image", "={image on digits}", [training_index(training, i) for i in range(n)], "0", "rowhead",
+           names={"image on digits": Offset("digits", lay.valid_row(0), 0)})
+    A.fill("label", "={label on digits}", labels, "0", names={"label on digits": Offset("digits", lay.valid_row(0), 1)})
     names = {"x$ all": f"{lay.pixels(lay.valid0, n)}/16", **{k: prange(k) for k in nn.param_names(kind)}}
     values = forward(kind, x, params)
     fill(A, FORWARD[kind], values, names)
