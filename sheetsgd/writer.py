@@ -128,19 +128,20 @@ def _escape(text):
 
 
 class FastWorksheet(Worksheet):
-    """An XlsxWriter Worksheet whose plain formula and number cells cost less; the file is the same."""
+    """An XlsxWriter Worksheet whose plain formula and number cells cost less; the file is the same.
+    (With constant_memory, where rows go to disk as they are written, everything is XlsxWriter's.)"""
 
     def write_formula(self, row, col, formula=None, cell_format=None, value=0):
-        if (type(row) is int and type(col) is int and 0 <= row < _MAX_ROW and 0 <= col < _MAX_COL
-                and formula and formula[0] == "=" and not _FUTURE.search(formula)):
+        if (not self.constant_memory and type(row) is int and type(col) is int
+                and 0 <= row < _MAX_ROW and 0 <= col < _MAX_COL and formula and formula[0] == "=" and not _FUTURE.search(formula)):
             self._grow(row, col)
             self.table[row][col] = CellFormulaTuple(formula[1:], cell_format, value)
             return 0
         return super().write_formula(row, col, formula, cell_format, value)
 
     def write_number(self, row, col, number=None, cell_format=None):
-        if (type(row) is int and type(col) is int and 0 <= row < _MAX_ROW and 0 <= col < _MAX_COL
-                and type(number) is float and number - number == 0):
+        if (not self.constant_memory and type(row) is int and type(col) is int
+                and 0 <= row < _MAX_ROW and 0 <= col < _MAX_COL and type(number) is float and number - number == 0):
             self._grow(row, col)
             self.table[row][col] = CellNumberTuple(number, cell_format)
             return 0
