@@ -146,28 +146,21 @@ def _build_one(module, path, options):
 
 def _build_all(jobs):
     """Build each (path, module, options); yield (path, summary) in order. Several workbooks are built
-    in parallel processes where the system forks (they are independent, and the machine has cores
-    to spare); each is still written atomically."""
-    import multiprocessing
+    at once, one forked process each (they are independent, and the machine has cores to spare);
+    each is still written atomically."""
+    import importlib
+    from . import parallel
     for path, _, _ in jobs:
         click.echo(f"building {path} ...", err=True)
-    if len(jobs) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if len(jobs) < 2 or not parallel.can_fork():
         for path, module, options in jobs:
             yield path, _build_one(module, path, options)
         return
-    import importlib
-    from concurrent.futures import ProcessPoolExecutor
     for _, module, _ in jobs:      # imported once, here: the forked builders share them
         importlib.import_module(f"sheetsgd.sheets.{module}")
-    # One process each, even on 2 cores: the longest (graddesc) is shorter than the other two
-    # together, so three processes share the cores more evenly than two workers would.
-    pool = ProcessPoolExecutor(len(jobs), mp_context=multiprocessing.get_context("fork"))
-    try:
-        futures = [pool.submit(_build_one, module, path, options) for path, module, options in jobs]
-        for (path, _, _), future in zip(jobs, futures):
-            yield path, future.result()
-    finally:                       # a failure (or Ctrl-C) cancels the builds not yet started
-        pool.shutdown(wait=True, cancel_futures=True)
+    results = parallel.run_all([(_build_one, (module, path, options)) for path, module, options in jobs])
+    for (path, _, _), summary in zip(jobs, results):
+        yield path, summary
 
 
 @cli.command()

@@ -508,6 +508,7 @@ SUBPROCESS_ALLOWED = {
     "bench/check_speed.py": "a benchmark timing `python -m sheetsgd check` as a child process (argv list)",
     "bench/read_speed.py": "a benchmark timing read_book and check of two trees in child processes (argv lists), "
                            "the baseline tree unpacked with `git archive`",
+    "bench/build.py": "a benchmark timing `sheetsgd build` (this checkout and another) as child processes (argv list)",
 }
 # marshal where a file's bytes could never reach it (none today: the reader no longer forks).
 MARSHAL_ALLOWED = {}
