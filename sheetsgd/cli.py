@@ -218,27 +218,42 @@ def _echo_clean(message="", **kwargs):
 
 
 @cli.command()
-@click.argument("workbook", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("workbooks", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Directory for the PNGs (one per sheet, named WORKBOOK-SHEET.png).")
 @click.option("--dpi", type=click.IntRange(20, 300), default=60, show_default=True, help="Resolution of the PNGs.")
-@click.option("--max-rows", type=click.IntRange(1, MAX_ROW), default=None,
-              help="Print only each sheet's first N rows (a long sheet on one page is too small to read).")
+@click.option("--max-rows", type=click.IntRange(1, MAX_ROW), default=120, show_default=True,
+              help="Print each sheet's first N rows (charts still plot all their data).")
+@click.option("--max-width", type=click.IntRange(10, 20_000), default=420, show_default=True,
+              help="Print the columns that fit in this many characters of column width (and the charts "
+                   "that start there).")
 @click.option("--sheet", "sheets", multiple=True, metavar="NAME",
-              help="Keep only this sheet's PNG (repeatable).  [default: every sheet]")
-def render(workbook, out_dir, dpi, max_rows, sheets):
-    """Render every sheet of a workbook to PNG through headless LibreOffice.
+              help="Only this sheet (repeatable; one workbook).  [default: every sheet]")
+@click.option("--index", is_flag=True, help="Also write OUT/README.md, a page showing every PNG made.")
+def render(workbooks, out_dir, dpi, max_rows, max_width, sheets, index):
+    """Render every sheet of workbooks to PNG through headless LibreOffice.
 
     \b
+    A sheet is printed from its top left: its first rows and the columns that
+    fit, as on a screen, with every chart that starts there drawn from all its
+    data. The values are the ones the file caches (nothing is recalculated).
     Needs LibreOffice (soffice) and poppler (pdftoppm):
       apt-get install libreoffice-calc-nogui poppler-utils
     Example:
-      sheetsgd render workbooks/graddesc.xlsx --out previews --max-rows 70
+      sheetsgd render workbooks/*.xlsx --out workbooks/previews --index
     """
-    from . import libreoffice
+    from . import preview
+    if sheets and len(workbooks) > 1:
+        raise SheetsgdError(f"--sheet {sheets[0]!r} needs one workbook; {len(workbooks)} were given")
     _writable_dir("--out", out_dir)
-    for png in libreoffice.render(workbook, out_dir, dpi=dpi, max_rows=max_rows, sheets=sheets):
-        _echo_clean(f"wrote {png}")                # the PNG's name holds the sheet's
+    done = []
+    for workbook in workbooks:
+        pngs = preview.render(workbook, out_dir, dpi=dpi, max_rows=max_rows, max_width=max_width, sheets=sheets)
+        for _, png in pngs:
+            _echo_clean(f"wrote {png}")            # the PNG's name holds the sheet's
+        done.append((workbook, pngs))
+    if index:
+        _echo_clean(f"wrote {preview.index_page(out_dir, done, max_rows)}")
 
 
 @cli.command()

@@ -7,7 +7,8 @@ read its results back with our own reader.
     recalculate(path)          -> an .xlsx whose cached values are LibreOffice's
     libreoffice_values(path)   -> {(sheet, "A1"): value} of every formula cell, as LibreOffice computed it
     compare(path)              -> our evaluator vs LibreOffice, cell by cell (a Comparison)
-    render(workbook, out_dir)  -> one PNG per sheet
+
+PNG previews (sheetsgd/preview.py) print through _convert too.
 
 Each run uses a throwaway profile, so it never meets a running LibreOffice nor a user's settings.
 LibreOffice writes numbers with 15 significant digits: a relative difference up to ~5e-15 is
@@ -43,8 +44,6 @@ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
 </oor:items>
 """
 
-# One page per sheet, however large the sheet: a preview shows the whole sheet at once.
-_PDF_ONE_PAGE_PER_SHEET = 'pdf:calc_pdf_Export:{"SinglePageSheets":{"type":"boolean","value":"true"}}'
 
 
 def soffice_executable():
@@ -91,8 +90,10 @@ def _run(argv, timeout, what):
     return proc.returncode, out, err
 
 
-def _convert(path, target, out_dir, timeout, label=None):
+def _convert(path, target, out_dir, timeout, label=None, recalc=True):
     """`soffice --convert-to target` of `path` into `out_dir`, with a fresh profile; returns the output path.
+    recalc: the profile recalculates every formula on load (the outside view); False leaves
+    LibreOffice's default (previews: their copies hold no formulas).
 
     soffice exits 0 even when it could not load the file, so success is the output existing.
     """
@@ -104,7 +105,8 @@ def _convert(path, target, out_dir, timeout, label=None):
     with tempfile.TemporaryDirectory(prefix="sheetsgd-lo-profile-") as profile:
         user = Path(profile) / "user"
         user.mkdir()
-        (user / "registrymodifications.xcu").write_text(_PROFILE_SETTINGS, encoding="utf-8")
+        if recalc:
+            (user / "registrymodifications.xcu").write_text(_PROFILE_SETTINGS, encoding="utf-8")
         argv = [exe, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--invisible",
                 "--nologo", "--norestore", "--nodefault", "--nolockcheck",
                 "--convert-to", target, "--outdir", str(out_dir), str(path.resolve())]
@@ -317,90 +319,7 @@ MISSING = _Missing()
 
 # ---------------------------------------------------------------- previews
 
-def sheet_names(workbook):
-    """Sheet names of an .xlsx/.xlsm in workbook order (hidden ones too), from xl/workbook.xml."""
-    from defusedxml import ElementTree
-    try:
-        with zipfile.ZipFile(workbook) as z:
-            root = ElementTree.fromstring(z.read("xl/workbook.xml"))
-    except (zipfile.BadZipFile, KeyError, OSError) as e:
-        raise SheetsgdError(f"{workbook}: not an .xlsx/.xlsm workbook ({e})") from None
-    return [el.get("name") for el in root.iter() if el.tag.rsplit("}", 1)[-1] == "sheet"]
-
-
 def _file_safe(name):
     """A sheet name as part of a file name (Excel already forbids \\ / ? * [ ] : in sheet names)."""
     safe = "".join("_" if ch in '/\\\0' or ord(ch) < 32 else ch for ch in name).strip()
     return safe.lstrip(".") or "sheet"
-
-
-_ROW_START = re.compile(rb'<row r="(\d+)"')
-_FORMULA = re.compile(rb"<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>")
-
-
-def first_rows(path, out_path, max_rows):
-    """Copy `path` to `out_path` keeping rows 1..max_rows of every worksheet (cells, formulas, cached values).
-
-    A sheet is printed as one page, so a 2,900-row sheet is shrunk until its text is dots; a
-    preview of its first rows reads like the sheet on screen. The kept cells' formulas are
-    dropped, leaving the values the file caches: recalculated without the cut rows, a column
-    that sums them would print #DIV/0!.
-    """
-    cut = str(max_rows).encode()
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out_path, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            data = src.read(info)
-            if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
-                start = next((m.start() for m in _ROW_START.finditer(data) if int(m.group(1)) > max_rows), None)
-                if start is not None:
-                    end = data.find(b"</sheetData>", start)
-                    data = data[:start] + data[end:]
-                data = re.sub(rb'(<dimension ref="[A-Z]+\d+:[A-Z]+)\d+"', lambda m: m.group(1) + cut + b'"', data, 1)
-                data = _FORMULA.sub(b"", data)
-            dst.writestr(info, data)
-
-
-def render(workbook, out_dir, dpi=60, timeout=DEFAULT_TIMEOUT, max_rows=None, sheets=None):
-    """One PNG per sheet of `workbook` in `out_dir`, named `<stem>-<sheet>.png`; returns their paths.
-
-    LibreOffice prints each sheet (hidden and empty ones too) as a single PDF page, and pdftoppm
-    turns the pages into PNGs. Each PNG appears in out_dir complete or not at all. Pivot tables
-    are unlinked first, so a sheet shows what Excel shows (see without_pivot_tables). With
-    max_rows, only each sheet's first rows are printed (see first_rows); with sheets, only the
-    PNGs of those sheets are kept.
-    """
-    workbook = Path(workbook)
-    if not workbook.is_file():
-        raise SheetsgdError(f"{workbook}: no such file")
-    names = sheet_names(workbook)
-    unknown = [name for name in sheets or () if name not in names]
-    if unknown:
-        raise SheetsgdError(f"{workbook}: no sheet named {unknown[0]!r}; it has {', '.join(names)}")
-    soffice_executable()
-    pdftoppm = _pdftoppm_executable()
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    pngs = []
-    with tempfile.TemporaryDirectory(prefix=".sheetsgd-render-", dir=out_dir) as work:
-        source = _pivots_unlinked(workbook, work)
-        if max_rows:
-            trimmed = Path(work) / "top" / workbook.name
-            trimmed.parent.mkdir()
-            first_rows(source, trimmed, max_rows)
-            source = trimmed
-        pdf = _convert(source, _PDF_ONE_PAGE_PER_SHEET, work, timeout, label=workbook)
-        code, out, err = _run([pdftoppm, "-png", "-r", str(int(dpi)), str(pdf), str(Path(work) / "page")],
-                              timeout, f"pdftoppm on {pdf.name}")
-        pages = sorted(Path(work).glob("page-*.png"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
-        if code != 0 or not pages:
-            raise SheetsgdError(f"pdftoppm could not render {workbook}: {_one_line(err) or f'exit code {code}'}")
-        if len(pages) != len(names):
-            raise SheetsgdError(f"{workbook}: LibreOffice printed {len(pages)} pages for {len(names)} sheets; "
-                                f"cannot tell which page is which sheet")
-        for page, name in zip(pages, names):
-            if sheets and name not in sheets:
-                continue
-            target = out_dir / f"{workbook.stem}-{_file_safe(name)}.png"
-            os.replace(page, target)
-            pngs.append(target)
-    return pngs

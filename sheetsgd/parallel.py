@@ -3,7 +3,7 @@
 Each job is a call made in a child forked after everything it needs is imported (nothing is
 serialised: the child has the parent's memory); what comes back is one line of JSON through a
 pipe: the job's text result, or its error (a SheetsgdError's message and exit code, or a
-traceback). No pickle: nothing that comes back is code or objects.
+traceback). Only text comes back: no objects are rebuilt from bytes.
 """
 import json
 import os

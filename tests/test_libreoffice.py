@@ -6,8 +6,6 @@ The agreement figures are printed to the terminal (not captured), so the CI log 
 """
 import importlib
 import math
-import struct
-from pathlib import Path
 
 import pytest
 
@@ -190,7 +188,8 @@ def test_missing_file_is_one_line_error(tmp_path):
 def test_missing_libreoffice_names_the_apt_get_line(tmp_path, monkeypatch):
     monkeypatch.setattr(lo.shutil, "which", lambda name: None)
     src = _tiny_workbook(tmp_path / "tiny.xlsx")
-    for call in (lambda: lo.recalculate(src, tmp_path), lambda: lo.render(src, tmp_path / "png")):
+    from sheetsgd import preview
+    for call in (lambda: lo.recalculate(src, tmp_path), lambda: preview.render(src, tmp_path / "png")):
         with pytest.raises(SheetsgdError, match="apt-get install libreoffice-calc-nogui poppler-utils"):
             call()
 
@@ -204,50 +203,3 @@ def test_values_agree_within_tolerance_and_kinds_must_match():
     assert lo.difference(1.0, 2.0) == 0.5
     assert lo.difference(ExcelError("#NUM!"), ExcelError("#VALUE!")) == math.inf   # SQRT(-1) in the two programs
     assert lo.difference(1.0, float("inf")) == math.inf
-
-
-# ---------------------------------------------------------------- previews
-
-def _png_size(path):
-    head = Path(path).read_bytes()[:24]
-    assert head[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
-    return struct.unpack(">II", head[16:24])
-
-
-@pytest.mark.libreoffice
-def test_render_writes_one_png_per_sheet(tmp_path, soffice):
-    src = _tiny_workbook(tmp_path / "tiny.xlsx")
-    pngs = lo.render(src, tmp_path / "png", dpi=40)
-    assert [p.name for p in pngs] == ["tiny-data.png", "tiny-my notes.png"]
-    for png in pngs:
-        width, height = _png_size(png)
-        assert width > 0 and height > 0 and png.stat().st_size > 100
-    assert sorted(p.name for p in (tmp_path / "png").iterdir()) == ["tiny-data.png", "tiny-my notes.png"]
-
-
-@pytest.mark.libreoffice
-def test_render_command(tmp_path, soffice, capsys):
-    from sheetsgd.cli import main
-    src = _tiny_workbook(tmp_path / "tiny.xlsx")
-    with pytest.raises(SystemExit) as e:
-        main(["render", str(src), "--out", str(tmp_path / "png"), "--dpi", "30"])
-    assert e.value.code == 0
-    assert "tiny-data.png" in capsys.readouterr().out
-
-
-@pytest.mark.libreoffice
-def test_render_refuses_what_is_not_a_workbook(tmp_path, soffice):
-    text = tmp_path / "notes.csv"
-    text.write_text("a,b\n1,2\n")
-    with pytest.raises(SheetsgdError, match="not an .xlsx/.xlsm"):
-        lo.render(text, tmp_path / "png")
-    assert not (tmp_path / "png").exists() or not list((tmp_path / "png").iterdir())
-
-
-@pytest.mark.libreoffice
-@pytest.mark.shared
-def test_render_shows_the_lecture_sheets_as_excel_does(reference, tmp_path, soffice):
-    pngs = lo.render(reference("collab_filter.xlsx"), tmp_path, dpi=20)
-    assert [p.name for p in pngs] == [f"collab_filter-{s}.png" for s in
-                                      ("dotprod", "movielens_1hot", "movielens_emb", "bias", "word_emb")]
-    assert all(_png_size(p)[0] > 50 for p in pngs)
