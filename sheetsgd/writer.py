@@ -42,6 +42,8 @@ FIXED_TIME = datetime.datetime(2019, 10, 1, 0, 0, 0)
 STYLES = {
     "title": {"bold": True, "font_size": 14},
     "header": {"bold": True, "bg_color": "#DDEBF7", "bottom": 1, "align": "center"},
+    "header_up": {"bold": True, "bg_color": "#DDEBF7", "bottom": 1, "align": "center", "rotation": 90,
+                  "font_size": 8},    # a header turned upright, over a narrow column
     "rowhead": {"bold": True, "bg_color": "#DDEBF7", "align": "center"},
     "note": {"italic": True, "font_color": "#595959"},
     "text": {},

@@ -80,8 +80,9 @@ def digits_sheet(wb, digits, batch_idx, valid_idx, seed):
     # the table
     s.header((lay.head, 0), "image")
     s.header((lay.head, 1), "label")
-    for k in range(nn.PIXELS):
-        s.header((lay.head, PIC_COL + k), f"{k // nn.SIDE},{k % nn.SIDE}")
+    for k, head in enumerate(pixel_heads()):         # row,column of the pixel: upright over narrow columns
+        s.text((lay.head, PIC_COL + k), head, "header_up")
+    s.ws.set_row(lay.head, 24)
     section(s, (lay.batch0 - 1, 0), f"the first mini-batch of training ({len(batch_idx)} images): the *_step sheets")
     section(s, (lay.valid0 - 1, 0), f"held out ({len(valid_idx)} images): the *_valid sheets")
     stored_pixels = {}

@@ -31,6 +31,7 @@ LR_FIND = [
     ("stop", "stopped?", "={smooth}>stop_at*{best}", "TRUE once smoothed > stop_at x best"),
 ]
 FIRST_ROW = {"avg": "=(1-beta)*{loss}", "best": "={smooth}"}   # nothing above to average with
+FORMATS = dict(steps.FORMATS, loss=steps.D2, avg=steps.D2, smooth=steps.D2, best=steps.D2)
 
 
 def lr_find_sheet(wb, x, y, start):
@@ -69,19 +70,19 @@ def lr_find_sheet(wb, x, y, start):
         for k, c in where.items():
             refs[k + "^"] = a1(r - 1, c) if i else start_cells.get(k)
         refs["d"] = DATA_FIRST + 1 + i % npts
-        s.formula((r, 1), f"=start_lr*(end_lr/start_lr)^({refs['i']}/num_it)", found["lr"][i])
+        s.formula((r, 1), f"=start_lr*(end_lr/start_lr)^({refs['i']}/num_it)", found["lr"][i], "0.00E+00")
         for k, _, f, _ in LR_FIND:
             if i == 0:
                 f = FIRST_ROW.get(k, f)
             f = f.format_map(refs)
             if i and k not in ("x", "y"):           # after the stop: "-" (and stopped? stays TRUE)
                 f = f"=IF({refs['stop^']},{'TRUE' if k == 'stop' else MARK},{f[1:]})"
-            s.formula((r, where[k]), f, found[k][i])
+            s.formula((r, where[k]), f, found[k][i], FORMATS.get(k))
         for k, c in plot.items():
             src = refs[k.split("_")[1] if k == "plot_loss" else "smooth"]
             f = f"={src}" if i == 0 else f"=IF({refs['stop^']},NA(),{src})"
             v = found[k][i]
-            s.formula((r, c), f, NA if v is None else v)
+            s.formula((r, c), f, NA if v is None else v, steps.D2)
     last = FIRST + rows - 1
 
     # results, beside the inputs
@@ -99,12 +100,14 @@ def lr_find_sheet(wb, x, y, start):
     ]
     for j, (label, f, v) in enumerate(results):
         s.text((HEADER + j, rc0), label, "label")
-        s.formula((HEADER + j, rc0 + 1), f, v, num_format="0.00E+00" if "lr" in label else None, style="result")
+        s.formula((HEADER + j, rc0 + 1), f, v, "0.00E+00" if "lr" in label else steps.D2 if "loss" in label
+                  or "smoothed" in label else "0", style="result")
     s.ws.conditional_format(FIRST, 0, last, plot["plot_smooth"], {
         "type": "formula", "criteria": f"={a1(FIRST, where['stop'], False, True)}=TRUE",
         "format": wb.wb.add_format({"font_color": "#A6A6A6"})})
     s.widths(0, 0, 5)
     s.widths(1, plot["plot_smooth"], 11)
+    s.widths(plot["plot_loss"], plot["plot_smooth"], 15)
     s.widths(rc0, rc0, 15)
     s.widths(rc0 + 1, rc0 + 1, 11)
     s.freeze((FIRST, 2))

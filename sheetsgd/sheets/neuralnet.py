@@ -155,7 +155,8 @@ def write(path, seed=nn.SEED, valid=nn.VALID, hyper=None, hidden=nn.HIDDEN, acti
         for kind in nn.MODELS:
             h = runs[kind].hyper
             steps[kind] = step_sheet(wb, kind, info, runs[kind].start, h["lr"], h["wd"], hidden)
-            preds[kind] = valid_sheet(wb, kind, lay, valid_pixels, digits.labels[valid_idx], runs[kind], hidden)
+            preds[kind] = valid_sheet(wb, kind, lay, valid_pixels, digits.labels[valid_idx], runs[kind], hidden,
+                                      n_train=len(train_idx))
         draw_valid(preds)
         steps["net_adam"] = net_adam_sheet(wb, digits, net, adam_runs, hidden)
         steps["fine_tune"] = fine_tune_sheet(wb, digits, tuned)

@@ -104,8 +104,9 @@ NOTES = {
     "adam": [
         "Momentum's average gradient divided by RMSProp's RMS gradient (the lecture's form: no bias "
         "correction, no epsilon).",
-        "lr 0.025, not the lecture's 1: near the answer its step does not shrink as the gradient does, so it "
-        "circles (RMSE ~18 at lr 1), chaotically: the last bit of any input would decide the numbers.",
+        "lr 0.025, not the lecture's 1: near the answer its step does not shrink as the gradient does, so at lr 1 "
+        "it circles (RMSE ~18 with the epochs chained as here, between 4 and 23 under the lecture's macro), "
+        "chaotically: the last bit of any input would decide the numbers.",
     ],
     "adam_ann": [
         "Adam, and between epochs the original's macro: ratio = gradient norm (sqrt(avg de/db^2) + "
@@ -228,7 +229,8 @@ def compare_sheet(wb, runs, tables, epochs):
         r = 4 + e
         s.number((r, 0), e + 1, style="rowhead")
         for j, n in enumerate(names):
-            s.formula((r, 1 + j), f"={writer.quote_sheet(n)}!{tables[n]['RMSE'][e]}", runs[n].epochs["rmse"][e])
+            s.formula((r, 1 + j), f"={writer.quote_sheet(n)}!{tables[n]['RMSE'][e]}", runs[n].epochs["rmse"][e],
+                      steps.SMALL)
     # final state of each optimizer
     fr = 3
     fc = len(names) + 2
@@ -240,7 +242,7 @@ def compare_sheet(wb, runs, tables, epochs):
         run = runs[n]
         for j, (k, mk) in enumerate((("lr", "lr"), ("RMSE", "rmse"), ("a", "a"), ("b", "b"))):
             s.formula((r, fc + 1 + j), f"={writer.quote_sheet(n)}!{tables[n][k][-1]}", run.epochs[mk][-1],
-                      style="result" if k != "lr" else "formula")
+                      steps.FORMATS[k], style="result" if k != "lr" else "formula")
     s.note((fr + len(names) + 1, fc), f"after {epochs} epochs; the true a = 2, b = 30 (lr: the last epoch's)")
     s.widths(0, len(names), 11)
     s.widths(fc, fc + 4, 11)

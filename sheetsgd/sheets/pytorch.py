@@ -167,7 +167,7 @@ def schedule_block(wb, s, run, n, col):
     for j, (nm, label, f, v) in enumerate(derived):
         r = r0 + 2 + j
         s.text((r, col), label, "label")
-        s.formula((r, col + 1), f, v)
+        s.formula((r, col + 1), f, v, "0" if nm == "warmup" else "0.00E+00")
         s.define_name(nm, f"one_cycle!{a1(r, col + 1, True, True)}")
     # the schedule at a few steps t: fastai's start, peak and end, and any t the student types
     r = r0 + 6
@@ -182,12 +182,13 @@ def schedule_block(wb, s, run, n, col):
             s.input((rr, col + 1), t)
             s.define_name("step_t", f"one_cycle!{a1(rr, col + 1, True, True)}")
         else:
-            s.formula((rr, col + 1), f, t)
+            s.formula((rr, col + 1), f, t, "0")
         lr, mom = om.one_cycle_at(t, n_steps, h)
         refs = {"t": a1(rr, col + 1)}
-        s.formula((rr, col + 2), ONE_CYCLE_LR.format_map(refs), lr, style="result")
-        s.formula((rr, col + 3), ONE_CYCLE_MOM.format_map(refs), mom, style="result")
+        s.formula((rr, col + 2), ONE_CYCLE_LR.format_map(refs), lr, "0.00E+00", style="result")
+        s.formula((rr, col + 3), ONE_CYCLE_MOM.format_map(refs), mom, "0.000", style="result")
     s.widths(col, col, 14)
+    s.widths(col + 1, col + 3, 11)
 
     chart = wb.chart("scatter", "straight")
     last = FIRST + n - 1

@@ -47,6 +47,23 @@ EPOCH = [
 ]
 
 
+# How many decimals each column shows (the cells keep full precision): weights to 4, the rest to 2,
+# an RMSE or a learning rate that runs down to 1e-5 and below, or a square up to 1e8, in
+# scientific notation.
+W4 = "0.0000"
+D2 = "0.00"
+SMALL = "[<0.001]0.00E+00;0.0000"       # RMSE, norms, learning rates: >= 0, down to 1e-5 and less
+SQUARE = "[>=1000000]0.00E+00;0.00"     # averages of squared gradients: up to 1e8 early on
+FORMATS = {
+    "x": "0", "y": "0", "b": W4, "a": W4, "new_b": W4, "new_a": W4, "pred": D2,
+    "err2": D2, "errb1": D2, "erra1": D2, "est_dedb": D2, "est_deda": D2, "dedb": D2, "deda": D2,
+    "m_b": D2, "m_a": D2, "v_b": SQUARE, "v_a": SQUARE, "buf_b": D2, "buf_a": D2,
+    "mh_b": D2, "mh_a": D2, "vh_b": SQUARE, "vh_a": SQUARE, "lr": SMALL, "beta1": "0.000",
+    # the epoch tables
+    "RMSE": SMALL, "lecture_rmse": SMALL, "grad norm": SMALL, "best norm": SMALL, "ratio": D2,
+}
+
+
 def start_inputs(s, start):
     """start b and start a, the first row's weights (C4, C5); returns {key: cell} for step_rows."""
     s.text("B4", "start b", "label")
@@ -92,9 +109,10 @@ def step_rows(s, cols, where, rows, nrows, epochs, start, names=None, count=Fals
     slots.update({k: v for k, v in names.items() if not callable(v) and k not in where})
     slots.update({k: f"{{{3 + j}}}" for j, k in enumerate(per_epoch)})
     compiled = [(where[k], f.format_map(slots), rows[k]) for k, _, f, _ in cols]
-    rowhead, fmt = s._fmt("rowhead"), s._fmt("formula")
+    rowhead = s._fmt("rowhead")
+    fmts = [s._fmt("formula", FORMATS.get(k)) for k, _, _, _ in cols]
     lead = [(0, rowhead, None), (1, rowhead, None)] + ([(2, rowhead, None)] if count else [])
-    shape = RowShape(lead + [(c, fmt, text) for c, text, _ in compiled])
+    shape = RowShape(lead + [(c, fmt, text) for (c, text, _), fmt in zip(compiled, fmts)])
     values = np.array([v for _, _, v in compiled], dtype=float).T          # steps x columns
     finite = np.isfinite(values).all(axis=1).tolist()
     values = values.tolist()
@@ -120,7 +138,8 @@ def step_rows(s, cols, where, rows, nrows, epochs, start, names=None, count=Fals
                          for k, _, f, _ in cols]
             else:
                 texts = [text.format(r + 1, r, DATA_FIRST + i + 1, *epoch_names) for _, text, _ in compiled]
-            cells += [(c, Formula(text[1:], fmt, cell_value(v))) for (c, _, _), text, v in zip(compiled, texts, values[n])]
+            cells += [(c, Formula(text[1:], fmt, cell_value(v)))
+                      for (c, _, _), fmt, text, v in zip(compiled, fmts, texts, values[n])]
             s.ws.put_row(r, cells)
             n += 1
     return n
@@ -144,7 +163,7 @@ def epoch_rows(s, ecols, ec, epochs, nrows, where, values, first=None, extra=Non
                 continue
             if e == 0 and first and k in first:
                 f = first[k]
-            s.formula((r, ec[k]), f.format_map(refs), values[twin][e])
+            s.formula((r, ec[k]), f.format_map(refs), values[twin][e], FORMATS.get(k, FORMATS.get(twin)))
 
 
 def results_on_top(s, col, epochs, ec, run):
@@ -154,7 +173,7 @@ def results_on_top(s, col, epochs, ec, run):
     for j, k in enumerate(("RMSE", "a", "b")):
         s.text((4, col + 1 + j), k, "label")
         s.formula((5, col + 1 + j), f"={a1(last_e, ec[k])}", run.epochs[{"RMSE": "rmse"}.get(k, k)][-1],
-                  style="result")
+                  FORMATS[k], style="result")
 
 
 def shade_epochs(s, n, ncols):

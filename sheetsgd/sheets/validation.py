@@ -18,23 +18,27 @@ VALID = [
     ("ok", "right?", ["1 = yes"], "=IF({pred}={label$},1,0)", "0", "1 when the guess is the label"),
 ]
 VALID_TITLES = {"z": "logits", "a1": "ReLU"}    # shorter than the step sheets' (no gradients here)
+CHART_ROW = 5          # the training chart, under the accuracy
 
 VALID_NOTES = {
     "logistic": [
-        "The weights after training (NumPy, models.neuralnet.train) on the {n_valid} held-out images: logits = "
-        "MMULT(pixels/16, W) + b; the guess is the digit with the biggest logit: MATCH(MAX(row), row, 0) - 1.",
+        "The weights after training (NumPy, models.neuralnet.train) on the {n_train:,} training images, scored "
+        "here on the {n_valid} held-out images it never saw: logits = MMULT(pixels/16, W) + b; the guess is the "
+        "digit with the biggest logit: MATCH(MAX(row), row, 0) - 1.",
         "(The biggest logit has the biggest softmax: no need for exp to pick the class.) accuracy = the share of "
-        "guesses equal to the label. Each digit's 64 weights drawn as an 8x8 picture: green ink votes for it.",
+        "guesses equal to the label. Each digit's 64 weights drawn as an 8x8 picture (beside the table): green "
+        "ink votes for it.",
     ],
     "net": [
-        "The 2-layer net after training on the {n_valid} held-out images: hidden = MMULT(pixels/16, W1) + b1, "
-        "ReLU, logits = MMULT(ReLU, W2) + b2, guess = MATCH(MAX(row), row, 0) - 1.",
+        "The 2-layer net after training on the {n_train:,} training images, scored here on the {n_valid} held-out "
+        "images it never saw: hidden = MMULT(pixels/16, W1) + b1, ReLU, logits = MMULT(ReLU, W2) + b2, "
+        "guess = MATCH(MAX(row), row, 0) - 1.",
         "accuracy = the share of guesses equal to the label. Edit a weight and the guesses recompute.",
     ],
 }
 
 
-def valid_sheet(wb, kind, lay, pixels, labels, training, hidden=nn.HIDDEN):
+def valid_sheet(wb, kind, lay, pixels, labels, training, hidden=nn.HIDDEN, n_train=None):
     """The trained model scored by formulas on the held-out images; returns its pred cells and values."""
     name = f"{kind}_valid"
     params = training.params
@@ -43,9 +47,9 @@ def valid_sheet(wb, kind, lay, pixels, labels, training, hidden=nn.HIDDEN):
     s.title("A1", f"{name}: the trained {'logistic model' if kind == 'logistic' else '2-layer net'} on "
                   f"{n} held-out images")
     for i, text in enumerate(VALID_NOTES[kind]):
-        s.note((1 + i, 0), text.format(n_valid=n))
+        s.note((1 + i, 0), text.format(n_valid=n, n_train=n_train))
     x = nn.inputs(pixels)
-    top = 7
+    top = CHART_ROW + 16              # the table, under the accuracy and the chart
     A = Blocks(s, top + 1, top + 3, n, title_format=bold(s))
     section(s, (top, 0), "held-out images: one row each")
     A.add("image", None, ["image"], col=0, gap=False)
@@ -56,8 +60,10 @@ def valid_sheet(wb, kind, lay, pixels, labels, training, hidden=nn.HIDDEN):
     for key, title, heads, *_ in table:
         A.add(key, VALID_TITLES.get(key, title), heads_of(heads, hidden))
 
-    # the trained weights, to the right of the table
-    pc = A.col + 1
+    # logistic regression: each digit's weights as a picture, beside the table (narrow columns)
+    pictures = A.col + 1 if kind == "logistic" else None
+    # the trained weights, to the right (of the pictures)
+    pc = A.col + 1 if pictures is None else pictures + 5 * (nn.SIDE + 1) + 1
     shapes = {k: params[k].shape for k in nn.param_names(kind)}
     ptop = {}
     row = top
@@ -105,17 +111,17 @@ def valid_sheet(wb, kind, lay, pixels, labels, training, hidden=nn.HIDDEN):
         "type": "cell", "criteria": "==", "value": 0, "format": wb.wb.add_format({"bg_color": "#FFC7CE"})})
     s.color_scale(*A.corners("z"))
 
-    # the result at the top
+    # the result at the top: the accuracy, and how many right out of how many (one text, so it fits)
     s.text((4, 0), "accuracy", "label")
     acc = float(nn.total(ok)) / n
-    s.formula((4, 1), f"=AVERAGE({A.col_range('ok', 0)})", acc, "0.0%", "result")
-    s.text((4, 2), "right", "label")
-    s.formula((4, 3), f"=SUM({A.col_range('ok', 0)})", float(nn.total(ok)), "0")
-    s.text((4, 4), "of", "label")
-    s.formula((4, 5), f"=COUNT({A.col_range('ok', 0)})", float(n), "0")
-    s.note((4, 7), f"the NumPy trainer's own accuracy on these images: {training.final_accuracy:.2%}")
+    oks = A.col_range("ok", 0)
+    s.formula((4, 1), f"=AVERAGE({oks})", acc, "0.0%", "result")
+    s.formula((4, 2), f'=SUM({oks})&" right of "&COUNT({oks})&" held-out images"',
+              f"{int(nn.total(ok))} right of {n} held-out images")
+    s.note((4, 9), f"(the NumPy trainer's own accuracy on them: {training.final_accuracy:.2%}; its log per epoch, "
+                   "charted below, is right of the weights)")
 
-    # the trainer's log and its chart, right of the weights
+    # the trainer's log right of the weights; its chart at the top
     lc = pc + 2 + max(shapes[k][1] for k in shapes if k.startswith("W"))
     lt = top
     s.ws.write_string(lt + 1, lc, "training (NumPy): per epoch", bold(s))
@@ -132,23 +138,25 @@ def valid_sheet(wb, kind, lay, pixels, labels, training, hidden=nn.HIDDEN):
     chart.add_series({"name": "valid accuracy", "categories": f"={name}!{rng(lt + 3, lc, last, lc)}",
                       "values": f"={name}!{rng(lt + 3, lc + 2, last, lc + 2)}", "y2_axis": True,
                       "line": {"width": 2}})
-    chart.set_title({"name": f"{kind}: loss and accuracy per epoch"})
+    chart.set_title({"name": f"{kind}: training loss and held-out accuracy per epoch"})
     chart.set_x_axis({"name": "epoch", "interval_unit": max(1, len(training.train_loss) // 10)})
     chart.set_y_axis({"name": "train loss (cross-entropy + wd)", "min": 0})
     chart.set_y2_axis({"name": "valid accuracy", "num_format": "0%", "max": 1})
     chart.set_legend({"position": "bottom"})
-    chart.set_size({"width": 560, "height": 320})
-    s.ws.insert_chart(lt + 1, lc + 4, chart)
+    chart.set_size({"width": 640, "height": 290})
+    s.ws.insert_chart(CHART_ROW, 2, chart)
 
     s.widths(0, 0, 9)
     s.widths(1, 1, 6)
-    s.widths(2, lc + 12, 8.5)        # not over the pictures' columns: overlapping widths do not mix
+    if pictures is None:
+        s.widths(2, lc + 2, 8.5)
+    else:                   # not over the pictures' columns: overlapping widths do not mix
+        s.widths(2, pictures - 1, 8.5)
+        s.widths(pictures, pc - 1, PIXEL_WIDTH)
+        s.widths(pc, lc + 2, 8.5)
+        weight_pictures(s, top, pictures, ptop["W"] + 3, pc + 1, params["W"])
     s.widths(lc + 1, lc + 2, 13)
     A.narrow_gaps()
-    if kind == "logistic":   # right of the chart, on narrow columns: square pixels
-        first = lc + 13
-        weight_pictures(s, top, first, ptop["W"] + 3, pc + 1, params["W"])
-        s.widths(first, first + 5 * (nn.SIDE + 1), PIXEL_WIDTH)
     s.freeze((A.first, 2))
     return {"cells": [a1(A.first + i, A.at["pred"][0], True, True) for i in range(n)], "pred": pred,
             "accuracy": acc, "accuracy_cell": a1(4, 1)}
