@@ -112,11 +112,14 @@ def test_models_from_the_stored_weights_give_the_sheets_numbers(default, layout)
     assert not (~np.isnan(train) & ~np.isnan(valid)).any()
     sp = reg.Split(ratings.__class__(ratings.user_ids, ratings.movie_ids, train),
                    ratings.__class__(ratings.user_ids, ratings.movie_ids, valid))
+    mean = default.value("weight_decay", "F9")                 # the mean train rating, added to every prediction
+    assert close(mean, float(np.nanmean(train)))
     for b in L.blocks:
         w = weights(default, "weight_decay", b)
         wd = default.cached["weight_decay"][a1((b.top, b.col0))].value
-        preds = cf.predict(w)
-        assert close(default.value("weight_decay", b.cell("loss")), reg.decayed_loss(sp.train, w, wd))
+        preds = cf.predict(w) + mean
+        assert close(default.value("weight_decay", b.cell("loss")),
+                     reg.mse(sp.train, preds) + wd * float(np.sum(w.flat() ** 2)))
         assert close(default.value("weight_decay", b.cell("train")), cf.rmse(sp.train, preds))
         assert close(default.value("weight_decay", b.cell("valid")), cf.rmse(sp.valid, preds))
         assert close(default.value("weight_decay", b.cell("sumsq")), float(np.sum(w.flat() ** 2)))
@@ -140,9 +143,11 @@ def test_weight_decay_lowers_the_valid_rmse(default, layout):
     wd = default.cached["weight_decay"]["H65"].value
     assert 0.001 < wd < 1 and default.cached["weight_decay"]["H35"].value == 0
     assert tuned["valid"] < none["valid"]                 # the point of the sheet
+    baseline = default.value("weight_decay", "F10")       # the mean train rating for every held-out cell
+    assert tuned["valid"] < 0.97 * baseline               # better than the mean alone, visibly
     assert none["train"] < tuned["train"]                 # bought with a worse fit to the train ratings
     assert tuned["sumsq"] < none["sumsq"]                 # by keeping the weights small
-    assert none["valid"] > 2 and tuned["valid"] < 1.2
+    assert none["valid"] > 2 and tuned["valid"] < 0.9
     assert close(none["loss"], none["mse"])               # wd = 0: the loss is the MSE
     # the summary at the top shows the same numbers
     summary = [default.value("weight_decay", c) for c in ("F3", "F4", "F6", "F7")]
@@ -154,11 +159,12 @@ def test_chosen_wd_beats_every_wd_tried_on_the_grid():
     split_rng, wd_rng, _ = collab.streams(42)
     sp = reg.split(ratings, split_rng)
     start = cf.random_start(wd_rng, 15, 15, 5, bias=True)
-    search = reg.choose_wd(sp, start)
+    mean = float(np.nanmean(sp.train.matrix))
+    search = reg.choose_wd(sp, start, offset=mean)
     grid = [v for wd, v in search.tried if wd in reg.WD_GRID]
-    chosen = reg.valid_rmse(sp, search.fit.weights)
+    chosen = reg.valid_rmse(sp, search.fit.weights, mean)
     assert len(grid) == len(reg.WD_GRID) and chosen <= min(grid) + 1e-3   # rounding wd costs at most a hair
-    assert chosen < reg.valid_rmse(sp, reg.fit_decayed(sp.train, start, 0.0).weights)
+    assert chosen < reg.valid_rmse(sp, reg.fit_decayed(sp.train, start, 0.0, mean).weights, mean)
 
 
 def test_y_range_predictions_stay_inside_lo_hi(default, layout):
@@ -247,7 +253,7 @@ def test_formulas_read_like_the_lesson(default):
     assert wd["V89"].value == '=SUMPRODUCT(($H$2:$V$16<>"")*($H$2:$V$16-H73:V87)^2)/COUNT($H$2:$V$16)'
     assert wd["V93"].value == '=SQRT(SUMPRODUCT(($H$19:$V$33<>"")*($H$19:$V$33-H73:V87)^2)/COUNT($H$19:$V$33))'
     assert wd["V92"].value == "=SQRT(V89)"
-    assert wd["H73"].value == "=MMULT($B73:$F73,H$67:H$71)+H$66+$A73"
+    assert wd["H73"].value == "=MMULT($B73:$F73,H$67:H$71)+H$66+$A73+mean_train"
     assert y["H26"].value == "=lo+(hi-lo)/(1+EXP(-(MMULT($B26:$F26,H$20:H$24)+H$19+$A26)))"
     assert y["V42"].value == '=SQRT(SUMPRODUCT((H2:V16<>"")*(H2:V16-H26:V40)^2)/COUNT(H2:V16))'
     assert y["V43"].value == "=SUMSQ($H$19:$V$24,$A$26:$F$40)" and y["V44"].value == "=V42^2+wd*V43"

@@ -1,9 +1,11 @@
 """Taming the bias model in NumPy: what the weight_decay and y_range sheets compute.
 
-weight_decay: about a fifth of the rated cells are held out (the validation set). The bias model
-is fitted on the rest by minimising loss = MSE + wd * SUMSQ(every weight). With wd = 0 its 180
-weights (k = 5) chase the 165 training ratings and the held-out ratings come out wild; a wd chosen
-on the validation RMSE keeps the weights small and the held-out predictions sane.
+weight_decay: about a fifth of the rated cells are held out (the validation set). The bias model,
+plus the mean train rating (a constant, not a weight), is fitted on the rest by minimising
+loss = MSE + wd * SUMSQ(every weight). With wd = 0 its 180 weights (k = 5) chase the 165 training
+ratings and the held-out ratings come out wild; a wd chosen on the validation RMSE keeps the
+weights small, so the predictions stay near the mean unless the ratings say otherwise: better
+on the held-out ratings than no decay and than the mean alone.
 
 y_range: the bias model's output x squashed into (lo, hi) = (0, 5.5) by a sigmoid,
 lo + (hi - lo) * sigmoid(x), fitted on every rating like the bias sheet (with a tiny weight decay).
@@ -87,14 +89,24 @@ class DecayFit:
     message: str
 
 
-def fit_decayed(ratings, start, wd):
-    """Minimise MSE + wd * SUMSQ from `start` with L-BFGS (models.lbfgs) and the analytic gradient."""
+def fit_decayed(ratings, start, wd, offset=0.0):
+    """Minimise MSE + wd * SUMSQ from `start` with L-BFGS (models.lbfgs) and the analytic gradient.
+
+    offset: a constant every prediction adds, not a weight (the weight_decay sheet's mean train
+    rating): weight decay then pulls the predictions toward it instead of toward 0 stars."""
+    if offset:
+        ratings = replace(ratings, matrix=ratings.matrix - offset)
     res = lbfgs.minimize(decayed_loss_and_grad, start.flat(), (start, ratings, wd), **DECAY_OPTIONS)
     return DecayFit(wd, start.unflat(res.x), int(res.nit), str(res.message))
 
 
-def valid_rmse(sp, w):
-    return cf.rmse(sp.valid, cf.predict(w))
+def predict_offset(w, offset):
+    """The bias model's prediction + offset, added last (the formula's order: MMULT + biases + mean)."""
+    return cf.predict(w) + offset
+
+
+def valid_rmse(sp, w, offset=0.0):
+    return cf.rmse(sp.valid, predict_offset(w, offset))
 
 
 # A coarse grid over four decades, then a bounded search around its best point (in log10 wd).
@@ -109,14 +121,14 @@ class WdSearch:
     tried: tuple         # ((wd, valid RMSE), ...) in the order tried
 
 
-def choose_wd(sp, start, grid=WD_GRID):
+def choose_wd(sp, start, grid=WD_GRID, offset=0.0):
     """The wd whose fit (from `start`, on sp.train) has the lowest valid RMSE: grid, then SciPy's bounded search."""
     tried = {}
 
     def score(log_wd):
         wd = 10.0 ** log_wd
         if wd not in tried:
-            tried[wd] = valid_rmse(sp, fit_decayed(sp.train, start, wd).weights)
+            tried[wd] = valid_rmse(sp, fit_decayed(sp.train, start, wd, offset).weights, offset)
         return tried[wd]
 
     logs = np.log10(grid)
@@ -126,7 +138,7 @@ def choose_wd(sp, start, grid=WD_GRID):
     res = minimize_scalar(score, bounds=(lo, hi), method="bounded", options={"xatol": 0.01})
     x = res.x if res.fun <= scores[best] else logs[best]
     wd = float(f"{10.0 ** x:.{WD_DIGITS}g}")
-    return WdSearch(wd, fit_decayed(sp.train, start, wd), tuple(tried.items()))
+    return WdSearch(wd, fit_decayed(sp.train, start, wd, offset), tuple(tried.items()))
 
 
 # ---------------------------------------------------------------- y_range

@@ -10,8 +10,9 @@
     bias      the lecture's "movie bias": the most rated movies ranked by bias, bottom and top 15
     pca       the lecture's reading of the movie factors: first 3 principal components, top/bottom 10
 
-Rows are stored as indices (data), not looked up with MATCH: INDEX(range, row, 0) returns one whole
-row in Excel, LibreOffice and Google Sheets, and costs the same as a cell reference to recompute.
+Each rating's row in the users and movies tables is looked up live: MATCH(user id, the users' ids, 0),
+so editing a rating's user or movie moves its prediction; INDEX(range, row, 0) then returns one
+whole row of factors in Excel, LibreOffice and Google Sheets.
 
 Cached values come from the trained NumPy model, with every input first rounded to what the file
 keeps (writer.stored), and each formula's value computed in the formula's own order of operations,
@@ -36,6 +37,7 @@ Y_RANGE = (0.0, 5.5)         # fastai's y_range in the lesson: a little above 5 
 TOP_MOVIES = 1000            # the lecture ranks and PCAs the 1000 most rated movies
 N_RANKED = 15                # bias: bottom and top 15
 N_PCA, N_PCA_SHOWN = 3, 10   # pca: 3 components, top and bottom 10 titles each
+N_SCATTER = 40               # pca's charts: the most rated movies, each point labelled with its title
 
 # ratings sheet layout: parameters and MSEs above, one rating a row from FIRST_RATING_ROW (1-based)
 FIRST_RATING_ROW = 6
@@ -227,8 +229,8 @@ def _write_users(sh, t):
     sh.header((0, 0), "user id")
     sh.header((0, 1), "bias")
     for k in range(nf):
-        sh.header((0, USER_FACTOR_COL + k), f"factor {k + 1}")
-    ws, num = sh.ws, sh._fmt("input")
+        sh.header((0, USER_FACTOR_COL + k), f"f{k + 1}")
+    ws, num = sh.ws, sh._fmt("input", "0.000")
     for i, uid in enumerate(t.user_ids):
         ws.write_number(i + 1, 0, float(uid), sh._fmt("rowhead"))
         ws.write_number(i + 1, 1, t.user_bias[i], num)
@@ -243,8 +245,8 @@ def _write_movies(sh, t):
     for c, name in enumerate(("movie id", "title", "bias", "mean rating", "count")):
         sh.header((0, c), name)
     for k in range(nf):
-        sh.header((0, MOVIE_FACTOR_COL + k), f"factor {k + 1}")
-    ws, num, text = sh.ws, sh._fmt("input"), sh._fmt("text")
+        sh.header((0, MOVIE_FACTOR_COL + k), f"f{k + 1}")
+    ws, num, text = sh.ws, sh._fmt("input", "0.000"), sh._fmt("text")
     mean_fmt = sh._fmt("text", "0.00")
     for i, mid in enumerate(t.movie_ids):
         ws.write_number(i + 1, 0, float(mid), sh._fmt("rowhead"))
@@ -254,7 +256,8 @@ def _write_movies(sh, t):
         ws.write_number(i + 1, 4, t.count[i], text)
         ws.write_row(i + 1, MOVIE_FACTOR_COL, t.M[i].tolist(), num)
     sh.freeze((1, 2))
-    sh.widths(1, 1, 40)
+    sh.widths(1, 1, 50)
+    sh.widths(2, 4, 11)
     sh.widths(MOVIE_FACTOR_COL, MOVIE_FACTOR_COL + nf - 1, 7)
     sh.color_scale((1, MOVIE_FACTOR_COL), (len(t.movie_ids), MOVIE_FACTOR_COL + nf - 1))
 
@@ -285,12 +288,15 @@ def _write_ratings(sh, t):
     sh.text((2, 2), "valid MSE", "label")
     sh.formula((2, 3), mse_of("valid"), _or_div0(t.valid_mse), "0.0000", "result")
     sh.note((2, 5), "the mean squared error over the ratings of each split (the valid ones were never trained on)")
-    sh.note((3, 0), "user row / movie row: the rating's row in the users / movies tables, so each lookup is one INDEX")
+    sh.note((3, 0), "user row / movie row: the rating's row in the users / movies tables (MATCH of its id), so each "
+                    "lookup is one INDEX; edit a user or movie id and its prediction follows")
     for c, name in enumerate(RATING_COLUMNS):
         sh.header((first - 2, c), name)
 
     ws = sh.ws
     _plain_formulas(ws)
+    user_ids = _block("users", 0, 0, len(t.user_ids))
+    movie_ids = _block("movies", 0, 0, len(t.movie_ids))
     text, data, num = sh._fmt("text"), sh._fmt("input"), sh._fmt("formula", "0.0000")
     split_names = np.where(t.valid, "valid", "train")
     users, movies = t.user_ids[t.ui].astype(float), t.movie_ids[t.mi].astype(float)
@@ -305,8 +311,8 @@ def _write_ratings(sh, t):
         write_number(i, 1, m, text)
         write_number(i, 2, y, data)
         write_string(i, 3, s, text)
-        write_number(i, 4, iu, text)
-        write_number(i, 5, im, text)
+        write_formula(i, 4, f"=MATCH(A{r},{user_ids},0)", text, iu)
+        write_formula(i, 5, f"=MATCH(B{r},{movie_ids},0)", text, im)
         write_formula(i, 6, f"=SUMPRODUCT(INDEX({user_factors},E{r},0),INDEX({movie_factors},F{r},0))", num, dot)
         write_formula(i, 7, f"=INDEX({user_bias},E{r})", num, ub)
         write_formula(i, 8, f"=INDEX({movie_bias},F{r})", num, mb)
@@ -378,6 +384,18 @@ def _write_bias(sh, t):
     row = _ranked_rows(sh, 3, f"Lowest bias ({k})", by_bias[:k], t)
     _ranked_rows(sh, row + 1, f"Highest bias ({k})", by_bias[::-1][:k], t)
     _ranked_widths(sh)
+    if k:
+        for n, (first, name, color) in enumerate(((6, "lowest", "#F8696B"), (row + 4, "highest", "#63BE7B"))):
+            chart = sh.book.chart("bar")                 # first: the block's first row, 1-based
+            last = first + k - 1
+            chart.add_series({"name": f"{name} bias", "categories": f"=bias!$C${first}:$C${last}",
+                              "values": f"=bias!$D${first}:$D${last}", "fill": {"color": color}, "gap": 40})
+            chart.set_title({"name": f"The {k} {name} movie biases"})
+            chart.set_x_axis({"name": "learned bias (added to every prediction of the movie)", "num_format": "0.0"})
+            chart.set_y_axis({"reverse": True, "num_font": {"size": 8}, "label_position": "low"})
+            chart.set_legend({"none": True})
+            chart.set_size({"width": 640, "height": 60 + 22 * k})
+            sh.ws.insert_chart(3 + n * (k + 6), 8, chart)
 
 
 def _write_pca(sh, t, result):
@@ -397,6 +415,49 @@ def _write_pca(sh, t, result):
         row = _ranked_rows(sh, row, f"Component {c + 1}: highest", top[high], t, comps[high, c], f"component {c + 1}")
         row = _ranked_rows(sh, row, f"Component {c + 1}: lowest", top[low], t, comps[low, c], f"component {c + 1}")
     _ranked_widths(sh)
+    if n_comp >= 2:
+        _pca_charts(sh, t, top, comps, row + 1)
+
+
+def _pca_charts(sh, t, top, comps, row):
+    """The lesson's picture: the most rated movies placed by two components, each point its title;
+    components 1 and 2, and 1 and 3 (the lesson's plot). The table under the rankings holds their data."""
+    n = min(N_SCATTER, len(top))
+    nm = len(t.movie_ids)
+    sh.text((row, 0), f"The {n} most rated movies on the components (the charts' data)", "title")
+    heads = ["rank", "movie row", "title"] + [f"component {c + 1}" for c in range(comps.shape[1])]
+    for c, name in enumerate(heads):
+        sh.header((row + 1, c), name)
+    first = row + 2
+    for k in range(n):
+        r = first + k
+        j = top[k]
+        sh.number((r, 0), k + 1)
+        sh.number((r, 1), j + 1)
+        sh.formula((r, 2), f"=INDEX({_block('movies', 1, 1, nm)},B{r + 1})", t.titles[j])
+        for c in range(comps.shape[1]):
+            sh.number((r, 3 + c), comps[k, c], "0.000")
+    last = first + n - 1
+    pairs = [(0, 1)] + ([(0, 2)] if comps.shape[1] > 2 else [])
+    for p, (cx, cy) in enumerate(pairs):
+        chart = sh.book.chart("scatter")
+        x, y = 3 + cx, 3 + cy
+        chart.add_series({
+            "categories": f"=pca!${col_name(x)}${first + 1}:${col_name(x)}${last + 1}",
+            "values": f"=pca!${col_name(y)}${first + 1}:${col_name(y)}${last + 1}",
+            "marker": {"type": "circle", "size": 5, "fill": {"color": "#2E75B6"}, "border": {"none": True}},
+            # the titles as the labels' text (a label can point at a cell in Excel, not in LibreOffice)
+            "data_labels": {"value": True, "custom": [{"value": t.titles[j]} for j in top[:n]], "position": "right",
+                            "font": {"size": 7}},
+        })
+        chart.set_title({"name": f"The {n} most rated movies: component {cx + 1} against component {cy + 1}"})
+        chart.set_x_axis({"name": f"component {cx + 1}", "major_gridlines": {"visible": False},
+                          "crossing": "min", "num_format": "0.0"})
+        chart.set_y_axis({"name": f"component {cy + 1}", "major_gridlines": {"visible": False},
+                          "crossing": "min", "num_format": "0.0"})
+        chart.set_legend({"none": True})
+        chart.set_size({"width": 900, "height": 620})
+        sh.ws.insert_chart(3 + 32 * p, 8, chart)
 
 
 def _write_about(sh, t, result, options, refs):

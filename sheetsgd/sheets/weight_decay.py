@@ -17,6 +17,11 @@ from .crosstab import (BIAS, MASKED_MSE, RATINGS_FMT, RMSE, RMSE_FMT, SUMSQ, Gri
 # Without --no-solve's search, the wd block shows this wd (and the random start, like every sheet).
 WD_UNSOLVED = 0.01
 
+# A prediction here: the bias model's, plus the mean train rating. Weight decay pulls every weight
+# toward 0, so it pulls the predictions toward that mean (the baseline), not toward 0 stars.
+DECAYED = ("decayed", BIAS[1] + "+mean_train",
+           "the bias model's prediction + the mean train rating (models.collab_reg.predict_offset)")
+
 # A block's results, under its predictions: (key, label, formula, meaning). {train}, {valid}: the two
 # crosstabs; {preds}: this block's predictions; {wd}: its wd's name; {mse}, {sumsq}: its cells.
 RESULTS = [
@@ -37,16 +42,25 @@ def add_sheet(wb, ratings, factors, split_rng, wd_rng, seed, solve=True):
     sp = reg.split(ratings, split_rng)
     nu, nm = ratings.matrix.shape
     start = cf.random_start(wd_rng, nu, nm, factors, bias=True)
+    mean = train_mean(sp.train)
     if solve:
-        none = reg.fit_decayed(sp.train, start, 0.0)
-        search = reg.choose_wd(sp, start)
+        none = reg.fit_decayed(sp.train, start, 0.0, mean)
+        search = reg.choose_wd(sp, start, offset=mean)
         tuned = search.fit
     else:
         none = tuned = search = None
     blocks = [("no weight decay", "wd_0", 0.0, none.weights if solve else start, none),
               ("weight decay", "wd", search.wd if solve else WD_UNSOLVED, tuned.weights if solve else start, tuned)]
     return weight_decay_sheet(wb, sp, [(title, name, stored(wd), w.map(stored), run)
-                                       for title, name, wd, w, run in blocks], search, seed)
+                                       for title, name, wd, w, run in blocks], search, seed, mean)
+
+
+def train_mean(train):
+    """=AVERAGE(the train crosstab), added as AVERAGE adds: row by row."""
+    total = 0.0
+    for v in train.matrix[train.mask].tolist():
+        total += v
+    return total / train.count
 
 
 class Block(Grid):
@@ -107,7 +121,7 @@ def valid_crosstab(s, L, sp):
         "type": "formula", "criteria": f"={a1(*L.valid(0, 0))}<>\"\"", "format": fmt(s, "held_out")})
 
 
-def decay_block(s, L, b, sp, title, name, wd, w):
+def decay_block(s, L, b, sp, title, name, wd, w, mean):
     """wd (named), the weights, the predictions and the five result cells of one fit; returns the results."""
     g = L.train
     s.title((b.top, 0), title)
@@ -117,8 +131,8 @@ def decay_block(s, L, b, sp, title, name, wd, w):
     factor_blocks(s, b, sp.train, w)
     bias_inputs(s, b, w)
 
-    preds = cf.predict(w)
-    prediction_cells(s, b, BIAS, preds)
+    preds = reg.predict_offset(w, mean)
+    prediction_cells(s, b, DECAYED, preds)
     top_train, top_valid = a1(*g.rating(0, 0)), a1(*L.valid(0, 0))
     prediction_format(s, b, f"={top_valid}<>\"\"", "valid_pred")
     prediction_format(s, b, f"=AND({top_train}=\"\",{top_valid}=\"\")")
@@ -142,7 +156,7 @@ def decay_block(s, L, b, sp, title, name, wd, w):
     return out
 
 
-def summary(s, L, sp, results, tuned_name):
+def summary(s, L, sp, results, tuned_name, mean):
     """Top left, beside the train crosstab: the two fits' RMSEs side by side, and a baseline for scale."""
     g = L.train
     r = g.rating(0, 0)[0]
@@ -158,7 +172,6 @@ def summary(s, L, sp, results, tuned_name):
             ("mean train rating", None, None, None),
             ("its valid RMSE", None, None, None)]
     tr, va = L.ranges()
-    mean = float(np.mean(sp.train.matrix[sp.train.mask]))
     mean_cell = a1(r + 7, c, True, True)
     baseline = cf.rmse(sp.valid, np.full(sp.valid.matrix.shape, mean))
     for n, (label, text, value, style) in enumerate(rows):
@@ -175,7 +188,7 @@ def summary(s, L, sp, results, tuned_name):
     return r + len(rows) + 1, baseline
 
 
-def weight_decay_sheet(wb, sp, blocks, search, seed):
+def weight_decay_sheet(wb, sp, blocks, search, seed, mean):
     s = wb.sheet("weight_decay")
     k = blocks[0][3].k
     L = DecayLayout(sp.train, k)
@@ -183,17 +196,22 @@ def weight_decay_sheet(wb, sp, blocks, search, seed):
     s.title((0, 0), "weight_decay")
     crosstab(s, g, sp.train)
     valid_crosstab(s, L, sp)
+    # The mean train rating (in the summary, top left) is part of every prediction below.
+    s.define_name("mean_train", f"{s.name}!{a1(g.rating(0, 0)[0] + 7, g.id_col - 1, True, True)}")
     results = []
     for b, (title, name, wd, w, run) in zip(L.blocks, blocks):
-        out = decay_block(s, L, b, sp, f"{title}: wd = {wd:g}" if wd else f"{title}: wd = 0", name, wd, w)
+        out = decay_block(s, L, b, sp, f"{title}: wd = {wd:g}" if wd else f"{title}: wd = 0", name, wd, w, mean)
         results.append(dict(out, wd=wd, run=run))
-    note_row, baseline = summary(s, L, sp, results, blocks[1][1])
+    note_row, baseline = summary(s, L, sp, results, blocks[1][1], mean)
     # Data > Solver opens on the weight-decay block: minimise its loss by changing its weights.
     b1 = L.blocks[1]
     solver_model(s, b1, b1.cell("loss", True))
 
     b0 = L.blocks[0]
     n_weights = blocks[0][3].flat().size
+    tuned, none = results[1]["valid"], results[0]["valid"]
+    verdict = (f" Held out: {tuned:.3f} against {none:.3f} without decay and {baseline:.3f} for the mean alone."
+               if results[1]["run"] is not None else "")
     run0 = results[0]["run"]
     if run0 is not None:
         stop = (f"L-BFGS stopped at its budget of {run0.iterations} steps, the loss still creeping down:"
@@ -214,26 +232,29 @@ def weight_decay_sheet(wb, sp, blocks, search, seed):
                         f"(seed {seed}).",
                         "No fit sees them: their RMSE says how well a model predicts ratings it has not seen.",
                         "Move a rating between the two crosstabs to change the split."]),
-        (b0.top, ["The bias model (as on the bias sheet) fitted on the train ratings, wd = 0: loss = MSE.",
-                  f"{n_weights} weights for {sp.train.count} train ratings: enough to bend to almost every one."]
+        (b0.top, ["The bias model (as on the bias sheet) + the mean train rating (mean_train, top left), fitted on the",
+                  f"train ratings with wd = 0: loss = MSE. {n_weights} weights for {sp.train.count} train ratings: "
+                  "enough to bend to almost every one."]
          + how),
         (b0.result["mse"], ["MSE over the train cells only (the mask drops blanks, as on dotprod);",
-                            "SUMSQ of every weight, biases and factors; loss = MSE + wd * SUMSQ.",
+                            "SUMSQ of every weight, biases and factors (not the mean: it is data); loss = MSE + wd * SUMSQ.",
                             "train RMSE = SQRT(MSE); valid RMSE over the held-out cells, masked the same way."]),
         (b1.top, ["The same model from the same random start, with loss = MSE + wd * SUMSQ(weights):",
-                  "every weight now costs loss, so the fit keeps them small unless the ratings need them."]
+                  "every weight now costs loss, so the fit keeps them small unless the ratings need them,",
+                  "and small weights leave a prediction near the mean rating."]
          + chosen),
         (b1.result["mse"], ["With weight decay the train RMSE rises and the valid RMSE falls: many parameters",
-                            "overfit, weight decay tames them.",
+                            "overfit, weight decay tames them." + verdict,
                             "Data > Solver: minimise the loss by changing this block's weights (already set up);",
                             "for the wd = 0 block, set the objective and the weights to its cells."]),
     ])
-    for n, line in enumerate(["wd was chosen on these same held-out",
+    for n, line in enumerate(["The baseline predicts the mean train",
+                              "rating for every held-out cell: what",
+                              "a model with all weights 0 predicts",
+                              "here, and what a large wd tends to.",
+                              "wd was chosen on these same held-out",
                               "ratings, which flatters its valid",
-                              "RMSE a little. For scale, the",
-                              "baseline predicts the mean train",
-                              "rating for every held-out cell: with",
-                              "this little data, hard to beat."]):
+                              "RMSE a little."]):
         s.note((note_row + n, 0), line)
     widths(s, g)
     s.widths(0, g.id_col - 1, 7)
