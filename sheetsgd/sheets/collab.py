@@ -201,7 +201,8 @@ def about_sheet(s, ratings, k, seed, solve, origin, runs, results):
         ("movielens_1hot", "the same ratings one per row; one-hot rows x weight matrices is the lookup; same RMSE"),
         ("movielens_emb", "the same with INDEX instead of the one-hot product: an embedding is a lookup; same RMSE"),
         ("bias", "dotprod + one bias per user and per movie, fitted on its own; a lower RMSE"),
-        ("weight_decay", "a fifth of the ratings held out; bias fitted with wd = 0 and with loss = MSE + wd*SUMSQ"),
+        ("weight_decay", "a fifth of the ratings held out; bias + the mean rating, fitted with wd = 0 and with "
+                         "loss = MSE + wd*SUMSQ: held-out RMSE against no decay and the mean alone"),
         ("y_range", "bias with each prediction squashed into (0, 5.5) by a sigmoid; its RMSE"),
         ("word_emb", "the words of a sentence mapped to ids (MATCH), their embedding rows looked up (INDEX)"),
         ("", None),
