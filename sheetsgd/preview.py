@@ -95,12 +95,24 @@ class _Workbook:
 
     # -- reading ------------------------------------------------------------------------------
 
+    def part(self, name):
+        """A part's bytes, within the reader's budget; an XML part declaring a DOCTYPE (entities,
+        a DTD: a billion laughs) is refused, as the reader refuses it, before LibreOffice sees it."""
+        data = bytes(self.pkg.read(name))
+        if name.lower().endswith((".xml", ".rels", ".vml")):
+            head = data[:1 << 16]
+            root = re.search(rb"<[A-Za-z_]", head)
+            if b"<!DOCTYPE" in (head[:root.start()] if root else head):
+                raise self._Fail(f"{name} has a DOCTYPE (entity or DTD declarations), which workbooks never "
+                                 "contain: refusing to read it")
+        return data
+
     def xml(self, part):
         """A part parsed without DTDs, entities or network (defusedxml); a bad one is a _Fail."""
         from defusedxml import DefusedXmlException
         from defusedxml.ElementTree import ParseError, fromstring
         try:
-            return fromstring(bytes(self.pkg.read(part)))
+            return fromstring(self.part(part))
         except ParseError as e:
             raise self._Fail(f"{part} is not well-formed XML ({e})") from None
         except DefusedXmlException as e:
@@ -149,7 +161,7 @@ class _Workbook:
         charts = {rid: target for rid, (typ, target) in self.rels(drawing).items()}
         self.xml(drawing)                              # well-formed and without entities, or refused
         out = []
-        for m in _ANCHOR.finditer(bytes(self.pkg.read(drawing))):
+        for m in _ANCHOR.finditer(self.part(drawing)):
             block = m.group(0)
             cells = [(int(c), int(r)) for c, r in re.findall(
                 rb"<xdr:(?:from|to)>\s*<xdr:col>(\d+)</xdr:col>.*?<xdr:row>(\d+)</xdr:row>", block, re.S)]
@@ -165,7 +177,7 @@ class _Workbook:
         if chart is None or self.pkg.info(chart) is None:
             return []
         out = []
-        for f in re.findall(rb"<c:f>(.*?)</c:f>", bytes(self.pkg.read(chart)), re.S):
+        for f in re.findall(rb"<c:f>(.*?)</c:f>", self.part(chart), re.S):
             for m in _CHART_RANGE.finditer(f.decode("utf-8", "replace")):
                 sheet = (m.group(1) or "").replace("''", "'") or m.group(2).strip()
                 c1, r1 = _col_number(m.group(3)), int(m.group(4))
@@ -313,23 +325,30 @@ def render(workbook, out_dir, dpi=DPI, max_rows=MAX_ROWS, max_width=MAX_WIDTH, s
         selected = set(sheets or names)
         libreoffice.soffice_executable()
         pdftoppm = libreoffice._pdftoppm_executable()
+        cache = {}
+
+        def src_bytes(part):
+            if part not in cache:
+                cache[part] = wb.part(part)
+            return cache[part]
+
+        try:                               # every part read and checked before anything is written
+            changed, _ = _print_copy(wb, src_bytes, selected, max_rows, max_width)
+            parts = []
+            for info in wb.pkg.zip.infolist():
+                name = info.filename.lstrip("/")
+                parts.append((info.filename, changed[name] if name in changed else
+                              src_bytes(name) if info.file_size else b""))
+        except wb._Fail as e:
+            raise _fail(workbook, e) from None
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix=".sheetsgd-render-", dir=out_dir) as work:
             copy = Path(work) / "in" / (workbook.stem + ".xlsx")
             copy.parent.mkdir()
-            cache = {}
-
-            def src_bytes(part):
-                if part not in cache:
-                    cache[part] = bytes(wb.pkg.read(part))
-                return cache[part]
-
-            try:
-                changed, _ = _print_copy(wb, src_bytes, selected, max_rows, max_width)
-                _write_copy(wb, copy, changed)
-            except wb._Fail as e:
-                raise _fail(workbook, e) from None
+            with zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as dst:
+                for name, data in parts:
+                    dst.writestr(name, data)
             unlinked = Path(work) / "unlinked" / copy.name
             unlinked.parent.mkdir()
             if libreoffice.without_pivot_tables(copy, unlinked):
@@ -388,17 +407,6 @@ def ppm_to_png(ppm):
 
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
-
-
-def _write_copy(wb, path, changed):
-    """The workbook with the changed parts, every other part copied (through the reader's budget)."""
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in wb.pkg.zip.infolist():
-            name = info.filename.lstrip("/")
-            data = changed.get(name)
-            if data is None:
-                data = bytes(wb.pkg.read(name)) if info.file_size else b""
-            dst.writestr(info.filename, data)
 
 
 def index_page(out_dir, rendered, max_rows=MAX_ROWS):

@@ -43,8 +43,6 @@ OPEN = {
     "circular_names": "engine: circular names are a mismatch, not 'not checkable'",
     "stripped_cached": "engine: check says OK with exit 0 when nothing had a cached value",
     "chain_2m": "engine: a chain of 2M formula cells is computed cell by cell (~55 us each: 110 s)",
-    "render_billion_laughs": "render (issue 16): render reads the file with LibreOffice, not the reader's safeguards",
-    "render_zip_bomb": "render (issue 16): render reads the file with LibreOffice, not the reader's safeguards",
 }
 
 # Seconds each now (hanging until their fix) or after: out of the quick run.
