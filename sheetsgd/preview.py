@@ -148,6 +148,11 @@ class _Workbook:
             self.sheets.append((el.get("name") or "", part))
         if not self.sheets:
             raise self._Fail("has no sheets")
+        sst = next((t for typ, t in rels.values() if typ.endswith("/sharedStrings") and self.pkg.info(t)), None)
+        self.string_lengths = []                       # characters of each shared string (for overflow)
+        if sst:
+            for si in re.findall(rb"<si>(.*?)</si>", self.part(sst), re.S):
+                self.string_lengths.append(sum(len(t) for t in re.findall(rb"<t\b[^>]*>([^<]*)</t>", si)))
         # Each worksheet's charts: [(anchor bytes, from (col, row), to (col, row), chart part)].
         self.drawings = {}
         for name, part in self.sheets:
@@ -212,6 +217,48 @@ def _window_cols(sheet_xml, max_width):
     return col
 
 
+_TEXT_CELL = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*?\bt="(s|str|inlineStr)"[^>]*>(.*?)</c>', re.S)
+
+
+def _text_reach(sheet_xml, rows, string_lengths):
+    """The last column (1-based) that text in rows 1..rows runs over (text spills into the columns
+    to its right on screen; LibreOffice prints only up to the last cell with content)."""
+    widths, default = _widths(sheet_xml)
+    reach = 0
+    for m in _TEXT_CELL.finditer(sheet_xml):
+        if int(m.group(2)) > rows:
+            continue
+        body = m.group(4)
+        if m.group(3) == b"s":
+            v = re.search(rb"<v>(\d+)</v>", body)
+            n = string_lengths[int(v.group(1))] if v and int(v.group(1)) < len(string_lengths) else 0
+        else:
+            n = sum(len(t) for t in re.findall(rb"<(?:t|v)\b[^>]*>([^<]*)</(?:t|v)>", body))
+        col, room = _col_number(m.group(1).decode()), n * 1.05
+        while room > widths.get(col, default) and col < 16384:
+            room -= widths.get(col, default)
+            col += 1
+        reach = max(reach, col)
+    return reach
+
+
+def _mark_column(sheet_xml, col):
+    """A cell holding one space in row 1, column col: content, so LibreOffice prints up to it."""
+    cell = b'<c r="%s1" t="inlineStr"><is><t xml:space="preserve"> </t></is></c>' % _col_letters(col).encode()
+    first = re.search(rb'<row\b[^>]*?\br="1"[^>]*?(/>|>)', sheet_xml)
+    if first is None:
+        return _SHEET_DATA.sub(lambda m: b'<sheetData><row r="1">' + cell + b"</row>" + m.group(0)[len(b"<sheetData>"):]
+                               if m.group(0).startswith(b"<sheetData>") else b'<sheetData><row r="1">' + cell
+                               + b"</row></sheetData>", sheet_xml, count=1)
+    if first.group(1) == b"/>":
+        return sheet_xml[:first.start()] + first.group(0)[:-2] + b">" + cell + b"</row>" + sheet_xml[first.end():]
+    end = sheet_xml.index(b"</row>", first.end())
+    cols = [_col_number(c.decode()) for c in re.findall(rb'<c r="([A-Z]+)1"', sheet_xml[first.end():end])]
+    if cols and max(cols) >= col:
+        return sheet_xml
+    return sheet_xml[:end] + cell + sheet_xml[end:]
+
+
 def _hide_columns_after(sheet_xml, last):
     """<cols> with every column after `last` hidden."""
     specs = []
@@ -254,6 +301,7 @@ def _print_copy(wb, src_bytes, selected, max_rows, max_width):
             continue
         xml = src_bytes(part)
         rows, cols = max_rows, _window_cols(xml, max_width)
+        reach = min(_text_reach(xml, rows, wb.string_lengths), cols)
         drawing = wb.drawings.get(name)
         kept = []
         if drawing:
@@ -261,7 +309,7 @@ def _print_copy(wb, src_bytes, selected, max_rows, max_width):
                 if c0 < cols and r0 < rows:            # starts inside the window (0-based anchors)
                     kept.append((block, chart))
                     rows, cols = max(rows, r1 + 1), max(cols, c1 + 1)
-        windows[name] = (rows, cols)
+        windows[name] = (rows, cols, reach)
         kept_charts[name] = kept
     # 2. The rows those charts plot, on whichever sheet they are.
     plotted = {}
@@ -280,8 +328,10 @@ def _print_copy(wb, src_bytes, selected, max_rows, max_width):
         xml = _BREAKS.sub(b"", xml)
         keep = plotted.get(name, set())
         if name in windows:
-            rows, cols = windows[name]
+            rows, cols, reach = windows[name]
             xml = _cut_rows(xml, rows, keep)
+            if reach:
+                xml = _mark_column(xml, reach)
             xml = _hide_columns_after(xml, cols)
             xml = _DIMENSION.sub(b'<dimension ref="A1:%s%d"/>' % (_col_letters(cols).encode(), rows), xml, count=1)
             if not _ROW.search(xml) and name not in wb.drawings:    # an empty sheet still gets its page

@@ -450,12 +450,16 @@ class Sheet:
     def widths(self, first_col, last_col, width):
         self.ws.set_column(first_col, last_col, width)
 
-    def color_scale(self, first, last):
-        """The lecture's red-white-green scale on a block of factors or predictions."""
+    def color_scale(self, first, last, span=None):
+        """The lecture's red-white-green scale on a block of factors or predictions: from the block's
+        lowest to its highest value, or (span) from -span (red) through 0 (white) to +span (green)."""
         r0, c0 = self._rc(first)
         r1, c1 = self._rc(last)
+        fixed = {} if span is None else {"min_type": "num", "min_value": -span, "mid_type": "num", "mid_value": 0,
+                                         "max_type": "num", "max_value": span}
         self.ws.conditional_format(r0, c0, r1, c1, {
-            "type": "3_color_scale", "min_color": "#F8696B", "mid_color": "#FFFFFF", "max_color": "#63BE7B"})
+            "type": "3_color_scale", "min_color": "#F8696B", "mid_color": "#FFFFFF", "max_color": "#63BE7B",
+            **fixed})
 
     def freeze(self, cell):
         r, c = self._rc(cell)

@@ -201,8 +201,8 @@ def about_sheet(s, ratings, k, seed, solve, origin, runs, results):
         ("movielens_1hot", "the same ratings one per row; one-hot rows x weight matrices is the lookup; same RMSE"),
         ("movielens_emb", "the same with INDEX instead of the one-hot product: an embedding is a lookup; same RMSE"),
         ("bias", "dotprod + one bias per user and per movie, fitted on its own; a lower RMSE"),
-        ("weight_decay", "a fifth of the ratings held out; bias + the mean rating, fitted with wd = 0 and with "
-                         "loss = MSE + wd*SUMSQ: held-out RMSE against no decay and the mean alone"),
+        ("weight_decay", "a fifth of the ratings held out; bias + mean rating fitted without and with weight "
+                         "decay (+ wd*SUMSQ); held-out RMSEs"),
         ("y_range", "bias with each prediction squashed into (0, 5.5) by a sigmoid; its RMSE"),
         ("word_emb", "the words of a sentence mapped to ids (MATCH), their embedding rows looked up (INDEX)"),
         ("", None),
@@ -258,7 +258,7 @@ def about_sheet(s, ratings, k, seed, solve, origin, runs, results):
     # Long lines start in A and run over B and C; C is wide so they print whole.
     s.widths(0, 0, 16)
     s.widths(1, 1, 10)
-    s.widths(2, 2, 80)
+    s.widths(2, 2, 90)
     s.freeze((1, 0))
 
 

@@ -150,7 +150,7 @@ def movie_titles(s, g, titles):
     s.ws.set_row(0, min(TITLE_ROW_MAX, max(30, TITLE_POINTS_PER_CHAR * longest)))
 
 
-def factor_blocks(s, g, ratings, w):
+def factor_blocks(s, g, ratings, w, span=None):
     """User factors (one row per user) beside the predictions, movie factors (one column per movie) above."""
     k = g.k
     for i in range(g.nu):
@@ -168,11 +168,11 @@ def factor_blocks(s, g, ratings, w):
     s.header((g.pred_row0 - 1, g.id_col), "userId")
     for i, u in enumerate(ratings.user_ids):
         s.number((g.pred_row0 + i, g.id_col), u, style="rowhead")
-    s.color_scale((g.pred_row0, g.uf_col0), (g.pred_row0 + g.nu - 1, g.uf_col0 + k - 1))
-    s.color_scale((g.mf_row0, g.col0), (g.mf_row0 + k - 1, g.last_col))
+    s.color_scale((g.pred_row0, g.uf_col0), (g.pred_row0 + g.nu - 1, g.uf_col0 + k - 1), span)
+    s.color_scale((g.mf_row0, g.col0), (g.mf_row0 + k - 1, g.last_col), span)
 
 
-def bias_inputs(s, g, w):
+def bias_inputs(s, g, w, span=None):
     """A movie-bias row above the movie factors and a user-bias column left of the user factors."""
     s.text((g.mb_row, g.id_col), "bias", "rowhead")
     s.header((g.pred_row0 - 1, g.ub_col), "bias")
@@ -180,8 +180,8 @@ def bias_inputs(s, g, w):
         s.input((g.mb_row, g.col0 + j), w.movie_bias[j], WEIGHT_FMT)
     for i in range(g.nu):
         s.input((g.pred_row0 + i, g.ub_col), w.user_bias[i], WEIGHT_FMT)
-    s.color_scale((g.mb_row, g.col0), (g.mb_row, g.last_col))
-    s.color_scale((g.pred_row0, g.ub_col), (g.pred_row0 + g.nu - 1, g.ub_col))
+    s.color_scale((g.mb_row, g.col0), (g.mb_row, g.last_col), span)
+    s.color_scale((g.pred_row0, g.ub_col), (g.pred_row0 + g.nu - 1, g.ub_col), span)
 
 
 def bias_blocks(s, g, ratings, w):

@@ -29,7 +29,7 @@ def ewma_sheet(wb, seed):
     for i, v in enumerate(values):
         r = FIRST + i
         s.number((r, 0), i + 1, style="rowhead")
-        s.input((r, 1), v)
+        s.input((r, 1), v, "0.00")
         prev = "avg0" if i == 0 else a1(r - 1, 2)
         s.formula((r, 2), f"={prev}*beta+(1-beta)*{a1(r, 1)}", out["avg"][i], "0.0000")
         s.formula((r, 3), f"=1-beta^{a1(r, 0)}", out["correction"][i], "0.0000")

@@ -17,6 +17,8 @@ from .crosstab import (BIAS, MASKED_MSE, RATINGS_FMT, RMSE, RMSE_FMT, SUMSQ, Gri
 # Without --no-solve's search, the wd block shows this wd (and the random start, like every sheet).
 WD_UNSOLVED = 0.01
 
+WEIGHT_SPAN = 2.0      # the weights' colour scale: -2 red, 0 white, +2 green
+
 # A prediction here: the bias model's, plus the mean train rating. Weight decay pulls every weight
 # toward 0, so it pulls the predictions toward that mean (the baseline), not toward 0 stars.
 DECAYED = ("decayed", BIAS[1] + "+mean_train",
@@ -128,8 +130,9 @@ def decay_block(s, L, b, sp, title, name, wd, w, mean):
     s.text((b.top, b.id_col), "wd", "label")
     s.input((b.top, b.col0), wd, "0.0000")
     s.define_name(name, f"{s.name}!{a1(b.top, b.col0, True, True)}")
-    factor_blocks(s, b, sp.train, w)
-    bias_inputs(s, b, w)
+    # One scale for both blocks, 0 white: decayed weights near 0 look near 0 (not red and green).
+    factor_blocks(s, b, sp.train, w, span=WEIGHT_SPAN)
+    bias_inputs(s, b, w, span=WEIGHT_SPAN)
 
     preds = reg.predict_offset(w, mean)
     prediction_cells(s, b, DECAYED, preds)
