@@ -87,3 +87,84 @@ def _result(line):
         err.exit_code = out["code"]
         raise err
     raise JobFailed(out.get("failed", "unknown failure"))
+
+
+# -- results made of arrays: NumPy's .npz (no pickles), with a JSON note of what each entry was -------
+
+def call_all(fns):
+    """fns: [callable() -> a tree of dicts, lists, dataclasses, NumPy arrays and plain numbers or
+    text]. Runs them in forked processes and returns their results in order, rebuilt exactly (floats
+    to the bit: .npz stores them as they are). Without fork, one after the other here."""
+    import tempfile
+    if len(fns) < 2 or not can_fork():
+        return [fn() for fn in fns]
+    with tempfile.TemporaryDirectory(prefix="sheetsgd-parallel-") as tmp:
+        jobs = [(_save_result, (fn, os.path.join(tmp, f"{k}.npz"))) for k, fn in enumerate(fns)]
+        return [_load_result(path) for path in run_all(jobs)]
+
+
+def _save_result(fn, path):
+    import numpy as np
+    arrays = {}
+    schema = _pack(fn(), "r", arrays)
+    np.savez(path, __schema__=np.array(json.dumps(schema)), **arrays)
+    return path
+
+
+def _load_result(path):
+    import numpy as np
+    with np.load(path, allow_pickle=False) as data:
+        return _unpack(json.loads(str(data["__schema__"])), data)
+
+
+def _pack(obj, key, arrays):
+    """The schema of obj (JSON), its arrays put in `arrays` under keys derived from `key`."""
+    import dataclasses
+
+    import numpy as np
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        cls = type(obj)
+        return {"dataclass": f"{cls.__module__}:{cls.__qualname__}",
+                "fields": {f.name: _pack(getattr(obj, f.name), f"{key}.{f.name}", arrays)
+                           for f in dataclasses.fields(obj)}}
+    if isinstance(obj, dict):
+        return {"dict": [[_pack(k, f"{key}.k{i}", arrays), _pack(v, f"{key}.v{i}", arrays)]
+                         for i, (k, v) in enumerate(obj.items())]}
+    if isinstance(obj, (list, tuple)):
+        return {"list" if isinstance(obj, list) else "tuple":
+                [_pack(v, f"{key}.{i}", arrays) for i, v in enumerate(obj)]}
+    if isinstance(obj, (np.ndarray, np.generic, float)) and not isinstance(obj, bool):
+        arrays[key] = np.asarray(obj)
+        return {"array": key, "kind": type(obj).__name__ if isinstance(obj, (float, np.generic)) else "ndarray"}
+    if obj is None or isinstance(obj, (bool, int, str)):
+        return {"value": obj}
+    raise TypeError(f"cannot pass a {type(obj).__name__} back from a process")
+
+
+def _unpack(schema, data):
+    import dataclasses
+    import importlib
+
+    import numpy as np
+    if "dataclass" in schema:
+        module, name = schema["dataclass"].split(":")
+        cls = getattr(importlib.import_module(module), name)
+        fields = {k: _unpack(v, data) for k, v in schema["fields"].items()}
+        obj = cls.__new__(cls)
+        for f in dataclasses.fields(cls):
+            object.__setattr__(obj, f.name, fields[f.name])
+        return obj
+    if "dict" in schema:
+        return {_unpack(k, data): _unpack(v, data) for k, v in schema["dict"]}
+    if "list" in schema:
+        return [_unpack(v, data) for v in schema["list"]]
+    if "tuple" in schema:
+        return tuple(_unpack(v, data) for v in schema["tuple"])
+    if "array" in schema:
+        a = data[schema["array"]]
+        if schema["kind"] == "float":
+            return float(a)
+        if schema["kind"] != "ndarray":
+            return getattr(np, schema["kind"])(a)
+        return a
+    return schema["value"]

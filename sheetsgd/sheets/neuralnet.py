@@ -28,9 +28,11 @@ The sheets' modules: sheets/softmax.py (softmax, cross_entropy), sheets/digits.p
 (*_step), sheets/validation.py (*_valid), sheets/net_adam.py, sheets/fine_tune.py, sheets/universal.py;
 this module holds the workbook: training, about, build.
 """
+import functools
+
 import numpy as np
 
-from .. import writer
+from .. import parallel, writer
 from ..errors import SheetsgdError
 from ..models import fine_tune as ft
 from ..models import net_adam as na
@@ -110,9 +112,10 @@ def train_both(seed=nn.SEED, valid=nn.VALID, hyper=None, hidden=nn.HIDDEN):
     digits = nn.load_digits()
     train_idx, valid_idx = nn.split(len(digits.labels), valid, seed)
     hyper = hyper or {}
-    runs = {kind: nn.train(kind, digits, train_idx, valid_idx, seed, hyper.get(kind), round_to=writer.stored,
-                           hidden=hidden)
-            for kind in nn.MODELS}
+    # the two models train at once, each in its own process (they share nothing; the bits are the same)
+    trained = parallel.call_all([functools.partial(nn.train, kind, digits, train_idx, valid_idx, seed, hyper.get(kind),
+                                                   round_to=writer.stored, hidden=hidden) for kind in nn.MODELS])
+    runs = dict(zip(nn.MODELS, trained))
     return digits, train_idx, valid_idx, runs
 
 
