@@ -5,7 +5,8 @@ long sheet does not come out as a strip of unreadable dots, each sheet is first 
 copy of the workbook being printed, never the file itself:
 
 - rows 1..max_rows and the columns that fit in max_width characters, widened to take in each chart
-  that starts inside the window (a chart starting outside it is left out);
+  that starts inside the window, or in its first rows up to twice as far right (a chart further
+  out is left out);
 - the rows outside the window that a chart plots are kept but hidden, and the charts told to plot
   hidden cells, so every chart is drawn from all of its data; other rows outside are dropped;
 - formulas are dropped, leaving the values the file caches: nothing is recalculated, so the
@@ -305,8 +306,11 @@ def _print_copy(wb, src_bytes, selected, max_rows, max_width):
         drawing = wb.drawings.get(name)
         kept = []
         if drawing:
-            for block, (c0, r0), (c1, r1), chart in drawing[1]:
-                if c0 < cols and r0 < rows:            # starts inside the window (0-based anchors)
+            # A chart that starts inside the window (0-based anchors) is printed whole; one that starts
+            # further right in the first rows widens the window, up to twice its width.
+            wide = _window_cols(xml, 2 * max_width)
+            for block, (c0, r0), (c1, r1), chart in sorted(drawing[1], key=lambda a: a[1][0]):
+                if r0 < rows and (c0 < cols or c1 < wide):
                     kept.append((block, chart))
                     rows, cols = max(rows, r1 + 1), max(cols, c1 + 1)
         windows[name] = (rows, cols, reach)
