@@ -113,7 +113,7 @@ def _save_result(fn, path):
 
 def _load_result(path):
     import numpy as np
-    with np.load(path, allow_pickle=False) as data:
+    with np.load(path) as data:                    # NumPy loads no objects by default
         return _unpack(json.loads(str(data["__schema__"])), data)
 
 
