@@ -15,8 +15,9 @@ copy of the workbook being printed, never the file itself:
   the top rows of the lecture's own files), as are print areas and print titles;
 - the sheets not asked for (--sheet) are emptied but for the cells other sheets' charts plot.
 
-The file is read through the same limits as `sheetsgd check` (sheetsgd.formula.reader), and
-every problem is one line naming the file.
+The file is read through the same limits as `sheetsgd check` (sheetsgd.formula.reader's Package:
+file size, zip members, a budget of unpacked bytes), XML parsed without DTDs or entities and a
+DOCTYPE in any part refused, and every problem is one line naming the file.
 """
 import os
 import posixpath
@@ -75,16 +76,17 @@ class _Workbook:
     """The parts of an .xlsx that a preview rewrites, read within the reader's limits."""
 
     def __init__(self, path):
-        from .formula.reader import _Fail, _Package
+        from .formula.reader.limits import ReadError
+        from .formula.reader.package import Package
         self.path = path
-        self._Fail = _Fail
+        self._Fail = ReadError
         try:
-            self.pkg = _Package(os.fspath(path))
-        except _Fail as e:
+            self.pkg = Package(os.fspath(path))
+        except ReadError as e:
             raise _fail(path, e) from None
         try:
             self._read()
-        except _Fail as e:
+        except ReadError as e:
             self.pkg.close()
             raise _fail(path, e) from None
         except BaseException:
@@ -136,8 +138,8 @@ class _Workbook:
         return out
 
     def _read(self):
-        from .formula.reader import _workbook_part
-        self.workbook_part = _workbook_part(self.pkg)
+        from .formula.reader.workbook import workbook_part
+        self.workbook_part = workbook_part(self.pkg)
         rels = self.rels(self.workbook_part)
         self.sheets = []                               # [(name, part or None for a chartsheet)]
         for el in self.xml(self.workbook_part).iter():

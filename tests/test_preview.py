@@ -104,9 +104,9 @@ def test_entities_in_the_workbook_part_are_refused_in_one_line(tmp_path):
 
 
 def test_the_readers_limits_apply(tmp_path, monkeypatch):
-    from sheetsgd.formula import reader
+    from sheetsgd.formula.reader import limits
     path = long_sheet_with_a_chart(tmp_path / "w.xlsx")
-    monkeypatch.setattr(reader, "MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr(limits, "MAX_FILE_BYTES", 1000)
     with pytest.raises(SheetsgdError, match="over the .* limit"):
         preview.render(path, tmp_path / "png")
 
