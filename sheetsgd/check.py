@@ -23,7 +23,6 @@ import math
 import numbers
 import sys
 import time
-from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import List, Optional
@@ -115,11 +114,11 @@ def check_workbook(path, tolerance=1e-12, show=None, progress=None, keep=None):
 
     show: keep at most this many mismatching cells per sheet (None: all).
     progress: optional callable(str) for long work (more than ~100k cells).
-    keep: optional list, set to [book, engine] (the caller decides when they are freed).
+    keep: optional list, set to [book, results] (the caller decides when they are freed).
 
-    The comparison reads the engine's results where they are (columns of numbers for the
-    filled-down blocks, compared with NumPy) instead of one {(sheet, "A1"): value} entry per
-    cell; it counts and reports exactly what comparing evaluate_book's values cell by cell does.
+    The comparison reads the results column by column (formula/results.py): a column of numbers
+    is compared at once with NumPy, anything else cell by cell; it counts and reports exactly
+    what comparing results.values cell by cell does.
     """
     from .formula.engine import evaluate
 
@@ -127,17 +126,17 @@ def check_workbook(path, tolerance=1e-12, show=None, progress=None, keep=None):
         t0 = time.perf_counter()
         book = read_book(path, progress=progress)
         read_s = time.perf_counter() - t0
-        lint = _lint(book)                            # before the engine writes into the book
+        lint = _lint(book)
         t0 = time.perf_counter()
-        eng = evaluate(book, announce=_announce(progress), own_constants=True)
+        results = evaluate(book, announce=_announce(progress), own_constants=True).results()
         eval_s = time.perf_counter() - t0
 
         report = Report(path=str(path), tolerance=tolerance, read_s=read_s, eval_s=eval_s)
-        for name, sheet in book.sheets.items():
-            report.sheets.append(_compare_columns(name, sheet, eng, tolerance, show))
+        for name in book.sheets:
+            report.sheets.append(_compare_columns(name, results, tolerance, show))
         report.lint = lint
         if keep is not None:
-            keep[:] = [book, eng]
+            keep[:] = [book, results]
         return report
 
 
@@ -166,16 +165,17 @@ def _announce(progress):
     return announce
 
 
-def _compare_columns(name, sheet, eng, tolerance, show):
-    """One sheet's SheetReport from the engine's columns: a block the vector path computed is
-    compared at once with NumPy (same arithmetic as compare(), element by element); other
-    cells one by one."""
+def _compare_columns(name, results, tolerance, show):
+    """One sheet's SheetReport from the results' columns: a column whose cached and computed
+    values are all finite numbers is compared at once with NumPy (the same arithmetic as
+    compare()); other cells one by one."""
     rep = SheetReport(name)
-    store = eng.store[name]
-    unchecked = {(r, c): why for (s, r, c), why in eng.uncheckable.items() if s == name}
-    unchecked_cols = {c for _, c in unchecked}
+    unchecked = results.reasons(name)
     bad = []                                   # (row, col, rel, computed) of every mismatch
     state = [0, 0.0]                           # matched, max rel
+    reasons = []
+    sheet = results.book.sheets[name]
+    cell_at = sheet.cell
 
     def one(r, c, cell, computed):
         if (r, c) in unchecked:
@@ -193,26 +193,13 @@ def _compare_columns(name, sheet, eng, tolerance, show):
         else:
             bad.append((r, c, rel, computed))
 
-    reasons = []
-    cell_at = sheet.cell
-    for c, rows in eng.fcols.get(name, {}).items():
-        cells = eng.fcells[name][c]            # aligned with rows; None for an array range's member
+    unchecked_cols = {c for _, c in unchecked}
+    for c, rows, cells, values in results.columns(name):
         rep.formulas += len(rows)
-        pos = 0
-        for r0, r1, block in eng.blocks.get((name, c), ((), ()))[1]:
-            i = bisect_left(rows, r0, pos)
-            for k in range(pos, i):
-                r = rows[k]
-                one(r, c, cells[k] or cell_at(r, c), store.get((r, c)))
-            pos = i + r1 - r0 + 1
-            if c in unchecked_cols or not _compare_block(cells[i:pos], block, tolerance, rows[i], c,
-                                                         state, bad):
-                for k in range(i, pos):
-                    r = rows[k]
-                    one(r, c, cells[k], block[r - r0])
-        for k in range(pos, len(rows)):
-            r = rows[k]
-            one(r, c, cells[k] or cell_at(r, c), store.get((r, c)))
+        cells = [cell if cell is not None else cell_at(r, c) for r, cell in zip(rows, cells)]
+        if c in unchecked_cols or not _compare_block(cells, values, tolerance, rows, c, state, bad):
+            for r, cell, v in zip(rows, cells, values):
+                one(r, c, cell, v)
     for r, c, why in sorted(reasons):
         rep.uncheckable[why] += 1
     rep.matched, rep.max_rel, rep.mismatched = state[0], state[1], len(bad)
@@ -222,10 +209,10 @@ def _compare_columns(name, sheet, eng, tolerance, show):
     return rep
 
 
-def _compare_block(cells, block, tolerance, r0, c, state, bad):
-    """Compare a block of finite numbers with its cells' cached numbers in NumPy; False (nothing
+def _compare_block(cells, block, tolerance, rows, c, state, bad):
+    """Compare a column of finite numbers with its cells' cached numbers in NumPy; False (nothing
     counted) when either side holds anything else, left to the cell-by-cell comparison."""
-    if not block or type(block[0]) is not float:
+    if not block or set(map(type, block)) != {float}:
         return False
     cached = [cell.value for cell in cells]
     if set(map(type, cached)) != {float}:
@@ -243,56 +230,8 @@ def _compare_block(cells, block, tolerance, r0, c, state, bad):
     if top > state[1]:
         state[1] = top
     for k in np.flatnonzero(~ok).tolist():
-        bad.append((r0 + k, c, float(rel[k]), block[k]))
+        bad.append((rows[k], c, float(rel[k]), block[k]))
     return True
-
-
-_MISSING = object()
-
-
-def _compare_sheet(name, sheet, values, uncheckable, tolerance, show):
-    """One sheet's SheetReport. The loop runs once per formula cell (1.5M in a big workbook),
-    so the common case, two floats, is compared inline."""
-    rep = SheetReport(name)
-    bad = []                                   # (row, col, key) of every mismatch
-    max_rel = 0.0
-    matched = 0
-    for (r, c), cell in sheet.cells.items():
-        if cell.formula is None and cell.array_master is None:
-            continue
-        rep.formulas += 1
-        key = (name, COL_LETTERS[c] + str(r))
-        cached = cell.value
-        if key in uncheckable:
-            rep.uncheckable[uncheckable[key]] += 1
-            continue
-        if cached is None:
-            rep.no_cached += 1
-            continue
-        computed = values.get(key, _MISSING)
-        if computed is _MISSING:
-            rep.uncheckable["not computed by the evaluator"] += 1
-            continue
-        if type(cached) is float and type(computed) is float:
-            diff = abs(cached - computed)
-            scale = max(abs(cached), abs(computed))
-            match = diff <= tolerance * scale or diff <= ABS_FLOOR
-            rel = diff / scale if scale else 0.0
-            if rel != rel:                     # NaN or inf: never a match
-                match, rel = cached == computed, None
-        else:
-            match, rel = compare(cached, computed, tolerance)
-        if rel is not None and rel > max_rel:
-            max_rel = rel
-        if match:
-            matched += 1
-        else:
-            bad.append((r, c, key, rel))
-    rep.matched, rep.max_rel, rep.mismatched = matched, max_rel, len(bad)
-    bad.sort()
-    for r, c, key, rel in bad if show is None else bad[:show]:
-        rep.mismatches.append(Mismatch(key[1], sheet.cells[(r, c)].value, plain(values[key]), rel))
-    return rep
 
 
 def _lint(book):
@@ -442,19 +381,16 @@ def _eval_cells(file, wanted, say, echo, evaluate):
             raise SheetsgdError(f"{text!r}: {file} has no sheet named {sheet!r} "
                                 f"(its sheets: {', '.join(book.sheets) or 'none'})")
         resolved.append((name, row, col))
-    eng = evaluate(book, announce=_announce(lambda m: say(f"{file}: {m}")))
+    results = evaluate(book, announce=_announce(lambda m: say(f"{file}: {m}"))).results()
     for name, row, col in resolved:
         a1 = cell_name(row, col)
         cell = book.sheets[name].cell(row, col) or Cell()
-        if cell.formula is not None or cell.array_master is not None:
-            # as evaluate_book's values: what a block computed, else the store's (None: blank)
-            value = eng.block_value(name, row, col, _MISSING)
-            if value is _MISSING:
-                value = eng.store[name].get((row, col))
+        if results.formula(name, row, col) is not None:
+            value = results.value(name, row, col)
         else:
             value = cell.value               # a constant (or blank): nothing to compute
         line = f"{sheet_ref(name, a1)} = {show_value(value)}"
-        why = eng.uncheckable.get((name, row, col))
+        why = results.reason(name, row, col)
         if why is not None:
             line += f"  ({why}; the file has {show_value(cell.value)})"
         echo(line)

@@ -35,23 +35,21 @@ def make_book(sheets, names=None, sheet_names=None):
     return book
 
 
-def test_text_criterion_on_a_range_matches_cell_by_cell():
-    from sheetsgd.formula import functions
+def test_criteria_as_excel_documents_them():
+    # COUNTIF: "=" matches only empty cells, "<>" every cell holding something ("" included),
+    # "" blanks and "", "<>1" everything but the number 1 (blanks, text, TRUE included);
+    # a number never matches text that looks like it; text ignores case; wildcards * ? ~
+    from sheetsgd.formula.functions.criteria import criterion
     from sheetsgd.formula.values import DIV0, NA
-    values = ["train", "Train", "TRAIN ", "valid", None, "", 1.0, True, False, 0.0, NA, DIV0, "train", "tra*n"]
-    for crit in ["train", "TRAIN", "valid", "tra*n", "=train", "<>train", "", "1", "TRUE", "x"]:
-        pred = functions._criterion(crit)
-        assert functions._matching(pred, values) == [pred(v) for v in values], crit
-    assert getattr(functions._criterion("train"), "text_lower", None) == "train"
-    assert getattr(functions._criterion("tra*n"), "text_lower", None) is None   # wildcards: one by one
-
-
-def test_sum_kept_first_error_and_numbers_only():
-    from sheetsgd.formula import functions
-    from sheetsgd.formula.values import DIV0, NA
-    A = functions.Array
-    assert functions._sum_kept(A([[1.0, "x", None, 2.0, True]]), [True] * 5) == 3.0
-    assert functions._sum_kept(A([[1.0, NA, DIV0]]), [True, False, True]) is DIV0
-    assert functions._sum_kept(A([[1.0, NA, DIV0]]), [True, True, True]) is NA
-    assert functions._sum_kept(A([[1.0, 3.0]]), [True, True], average=True) == 2.0
-    assert functions._sum_kept(A([["a"]]), [True], average=True) is DIV0
+    values = ["train", "Train", "TRAIN ", "valid", None, "", 1.0, True, False, 0.0, NA, DIV0, "train", "tra*n", "1"]
+    expect = {
+        "train": [0, 1, 12], "TRAIN": [0, 1, 12], "tra*n": [0, 1, 12, 13], "tra~*n": [13],
+        "=": [4], "<>": [i for i in range(len(values)) if i != 4], "": [4, 5],
+        "<>1": [i for i in range(len(values)) if i != 6], "1": [6], "TRUE": [7], ">0": [6],
+        "#N/A": [10],
+    }
+    for crit, hits in expect.items():
+        pred = criterion(crit)
+        assert [i for i, v in enumerate(values) if pred(v)] == hits, crit
+    assert getattr(criterion("train"), "text_lower", None) == "train"
+    assert getattr(criterion("tra*n"), "text_lower", None) is None   # wildcards: one by one

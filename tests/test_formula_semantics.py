@@ -231,16 +231,23 @@ def test_text_concatenation_uses_general_format():
     assert ev("=1E+20&\"\"") == "1E+20"
 
 
-def test_range_where_a_scalar_is_expected_does_not_crash():
+def test_range_where_a_single_value_is_expected_is_intersected():
+    # Microsoft, "Implicit intersection operator: @": "If the value is a range, then use the
+    # cell on the same row or column as the formula"; a plain (non-array) formula does that
+    # wherever one value is wanted: operators, and arguments that take one value.
     book = make_book({"S": {"A1": 1.0, "A2": 2.0, "A3": 3.0, "B2": "=A1:A3*10", "C1": "=A1:A3",
-                            "D2": "=A1:A3", "E1": "=SQRT(A1:A3)"}})
+                            "D2": "=A1:A3", "E1": "=SQRT(A1:A3)", "F5": "=A1:A3", "G2": "=@A1:A3",
+                            "H2": "=_xlfn.SINGLE(A1:A3)+1", "I2": "=MMULT({1,2;3,4},{1;1})"}})
     values = evaluate_book(book).values
-    # implicit intersection: a column range read in row 2 gives its row-2 cell
     assert values[("S", "D2")] == 2.0
     assert values[("S", "C1")] == 1.0
-    # a computed multi-cell array in a single cell: #VALUE! (no spilling)
-    assert values[("S", "B2")] == VALUE
-    assert values[("S", "E1")] == VALUE
+    assert values[("S", "B2")] == 20.0
+    assert values[("S", "E1")] == 1.0
+    assert values[("S", "F5")] == VALUE        # no cell of A1:A3 on row 5
+    assert values[("S", "G2")] == 2.0
+    assert values[("S", "H2")] == 3.0
+    # "An array formula ... in a single cell" shows the array's first value
+    assert values[("S", "I2")] == 3.0
 
 
 LOOKUP = make_book({"S": {"A1": 1.0, "A2": 5.0, "A3": "apple", "A4": "Banana", "A5": 10.0,
@@ -261,7 +268,10 @@ LOOKUP = make_book({"S": {"A1": 1.0, "A2": 5.0, "A3": "apple", "A4": "Banana", "
     ('=AVERAGEIF(A1:A5,"<>apple",B1:B5)', 30.0),
     ('=SUMIFS(B1:B5,A1:A5,">1",B1:B5,"<50")', 20.0),
     ('=COUNTIFS(A1:A5,"*an*",B1:B5,">10")', 1.0),
-    ('=SUMIF(A1:A5,">1",B1:B4)', VALUE),
+    # "The actual cells that are added are determined by using the upper leftmost cell in the
+    # sum_range argument as the beginning cell, and then including cells that correspond in
+    # size and shape to the range argument."
+    ('=SUMIF(A1:A5,">1",B1:B4)', 70.0),
     # VLOOKUP: "If range_lookup is FALSE, VLOOKUP will only find an exact match"; col_index_num
     # "greater than the number of columns in table_array ... #REF!"; "less than 1 ... #VALUE!"
     ("=VLOOKUP(5,A1:B5,2,FALSE)", 20.0),

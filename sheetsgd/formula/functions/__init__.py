@@ -1,0 +1,15 @@
+"""Excel's functions, one registry entry each (registry.py), grouped by Excel's categories.
+
+    from sheetsgd.formula.functions import REGISTRY
+    REGISTRY["SQRT"].doc        # Microsoft's page
+    REGISTRY["SQRT"].programs   # frozenset({'excel', 'libreoffice', 'gsheets'})
+
+Adding a function: one @function entry in its category's module, and a test quoting
+Microsoft's documented examples in tests/functions/test_<category>.py.
+"""
+from . import info, logical, lookup, math, statistical, text, volatile  # noqa: F401  (they register)
+from .registry import REGISTRY, check_registry, lookup as lookup_function
+
+check_registry()
+
+__all__ = ["REGISTRY", "lookup_function"]

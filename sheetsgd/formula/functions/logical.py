@@ -1,0 +1,174 @@
+"""Logical functions (Excel's category "Logical"): IF computes only the branch it chooses."""
+from ..ranges import Range, Union
+from ..values import MISSING, NA, VALUE, Array, ExcelError, to_bool
+from .operators import elementwise
+from .registry import MS, registrar
+
+function = registrar("logical")
+
+
+def _branch(thunk):
+    """A lazy argument's value (an argument left empty: 0)."""
+    return 0.0 if thunk is MISSING else thunk()
+
+
+def _cond(v):
+    return to_bool(v)
+
+
+def _if_closure(args):
+    """IF's compiled form: a single condition computes one branch; an array of conditions
+    computes both and chooses element by element."""
+    cond, yes = args[0], args[1]
+    no = args[2] if len(args) > 2 else (lambda r, c: False)
+
+    def f(r, c):
+        x = cond(r, c)
+        t = type(x)
+        if t is Range or t is Union:
+            from ..compiler import intersect
+            x, t = intersect(x, r, c), None
+            t = type(x)
+        if t is bool:
+            b = x
+        elif t is float:
+            b = x != 0.0
+        elif t is Array:
+            return _if_array(x, yes(r, c), no(r, c))
+        else:
+            b = _cond(x)
+            if type(b) is ExcelError:
+                return b
+        v = yes(r, c) if b else no(r, c)
+        return 0.0 if v is MISSING else v
+    return f
+
+
+def _if_array(cond, yes, no):
+    def pick(c, y, n):
+        b = _cond(c)
+        if type(b) is ExcelError:
+            return b
+        v = y if b else n
+        return 0.0 if v is MISSING else v
+    return elementwise(pick, cond, _arr(yes), _arr(no))
+
+
+def _arr(v):
+    return v.array() if type(v) is Range else v
+
+
+@function("IF", "any, lazy, lazy?", closure=_if_closure,
+          doc=MS + "if-function-69aed7c9-4e8a-4755-a9bc-aa8bbff73be2")
+def IF(cond, yes, no=None):
+    """The generic form (the compiler uses _if_closure): a value_if_false left out is FALSE."""
+    if type(cond) is Array:
+        return _if_array(cond, _branch(yes), False if no is None else _branch(no))
+    b = _cond(cond)
+    if type(b) is ExcelError:
+        return b
+    if b:
+        return _branch(yes)
+    return False if no is None else _branch(no)
+
+
+@function("IFERROR", "any, lazy", doc=MS + "iferror-function-c526fd07-caeb-47b8-8bb6-63f3e417f611")
+def IFERROR(v, alt):
+    if type(v) is Range:
+        v = v.array() if v.size > 1 else v.first()
+    if type(v) is Array:
+        other = _branch(alt)
+        return elementwise(lambda x, y: y if type(x) is ExcelError else x, v, _arr(other))
+    return _branch(alt) if type(v) is ExcelError else v
+
+
+@function("IFNA", "any, lazy", doc=MS + "ifna-function-6626c961-a569-42fc-a49d-79b4951fd461")
+def IFNA(v, alt):
+    if type(v) is Range:
+        v = v.array() if v.size > 1 else v.first()
+    if type(v) is Array:
+        other = _branch(alt)
+        return elementwise(lambda x, y: y if x is NA else x, v, _arr(other))
+    return _branch(alt) if v is NA else v
+
+
+@function("IFS", "(any, lazy)...", doc=MS + "ifs-function-36329a26-37b2-467c-972b-4a39bd951d45",
+          programs="excel libreoffice gsheets")
+def IFS(*args):
+    for cond, val in zip(args[::2], args[1::2]):
+        b = _cond(cond)
+        if type(b) is ExcelError:
+            return b
+        if b:
+            return _branch(val)
+    return NA
+
+
+@function("SWITCH", "any, lazy...", doc=MS + "switch-function-47ab33c0-28ce-4530-8a45-d532ec4aa25e")
+def SWITCH(value, *rest):
+    from .operators import compare
+    if type(value) is ExcelError:
+        return value
+    pairs = len(rest) // 2
+    for i in range(pairs):
+        case = _branch(rest[2 * i])
+        if type(case) is ExcelError:
+            return case
+        if compare("=", value, case) is True:
+            return _branch(rest[2 * i + 1])
+    return _branch(rest[-1]) if len(rest) % 2 else NA
+
+
+def _logical_values(args):
+    """AND/OR inputs: TRUE/FALSE and numbers; text and blanks in references are skipped; typed
+    directly, text other than "TRUE"/"FALSE" is #VALUE!. Nothing at all is #VALUE!."""
+    out = []
+    for a in args:
+        t = type(a)
+        if t is Array or t is Range or t is Union:
+            for v in a.values():
+                if type(v) is ExcelError:
+                    return v
+                if type(v) is bool or type(v) is float:
+                    out.append(bool(v))
+        elif a is MISSING:
+            out.append(False)
+        else:
+            b = to_bool(a)
+            if type(b) is ExcelError:
+                return b
+            out.append(b)
+    return out if out else VALUE
+
+
+@function("AND", "values...", doc=MS + "and-function-5f19b2e8-e1df-4408-897a-ce285a19e9d9")
+def AND(*args):
+    vs = _logical_values(args)
+    return vs if type(vs) is ExcelError else all(vs)
+
+
+@function("OR", "values...", doc=MS + "or-function-7d17ad14-8700-4281-b308-00b131e22af0")
+def OR(*args):
+    vs = _logical_values(args)
+    return vs if type(vs) is ExcelError else any(vs)
+
+
+@function("XOR", "values...", doc=MS + "xor-function-1548d4c2-5e47-4f77-9a92-0533bba14f37")
+def XOR(*args):
+    vs = _logical_values(args)
+    return vs if type(vs) is ExcelError else sum(vs) % 2 == 1
+
+
+@function("NOT", "logical", doc=MS + "not-function-9cfc6011-a054-40c7-a140-cd4ba2d87d77")
+def NOT(b):
+    return not b
+
+
+@function("TRUE", "", doc=MS + "true-function-7652c6e3-8987-48d0-97cd-ef223246b3fb")
+def TRUE():
+    return True
+
+
+@function("FALSE", "", doc=MS + "false-function-2d58dfa5-9c03-4259-bf8f-f0ae14346904")
+def FALSE():
+    return False

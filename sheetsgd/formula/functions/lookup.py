@@ -1,0 +1,351 @@
+"""Lookup and reference functions (Excel's category "Lookup & Reference").
+
+References stay references here (formula/ranges.py's Range): INDEX(A:A, 5) is the cell A5,
+MATCH(x, A:A, 0) visits only the cells column A holds, OFFSET and INDIRECT make new ones.
+"""
+from ..ranges import Range
+from ..refs import COL_LETTERS, MAX_COL, MAX_ROW
+from ..values import MISSING, NA, REF, VALUE, Array, ExcelError, to_integer
+from .args import grid
+from .criteria import has_wildcards, wildcard_match
+from .operators import compare, elementwise
+from .registry import MS, registrar
+
+function = registrar("lookup")
+
+
+def _int(v, default):
+    if v is MISSING:
+        return default
+    x = to_integer(v)
+    return x if type(x) is ExcelError else int(x)
+
+
+@function("ROW", "address?", context=True, doc=MS + "row-function-3a63b74a-c4d0-4093-b49a-e76eb49a6d8d")
+def ROW(ctx, ref=MISSING):
+    if ref is MISSING:
+        return float(ctx.row)
+    if type(ref) is not Range:
+        return ref if type(ref) is ExcelError else VALUE
+    if ref.r1 == ref.r2:
+        return float(ref.r1)
+    return Array([[float(r)] for r in range(ref.r1, ref.r2 + 1)])
+
+
+@function("COLUMN", "address?", context=True, doc=MS + "column-function-44e8c754-711c-4df3-9da4-47a55042554b")
+def COLUMN(ctx, ref=MISSING):
+    if ref is MISSING:
+        return float(ctx.col)
+    if type(ref) is not Range:
+        return ref if type(ref) is ExcelError else VALUE
+    if ref.c1 == ref.c2:
+        return float(ref.c1)
+    return Array([[float(c) for c in range(ref.c1, ref.c2 + 1)]])
+
+
+@function("ROWS", "address", doc=MS + "rows-function-b592593e-3fc2-47f2-bec1-bda493811597")
+def ROWS(ref):
+    if type(ref) in (Range, Array):
+        return float(ref.shape[0])
+    return ref if type(ref) is ExcelError else 1.0
+
+
+@function("COLUMNS", "address", doc=MS + "columns-function-4e8e7b4e-e603-43e8-b177-956088fa48ca")
+def COLUMNS(ref):
+    if type(ref) in (Range, Array):
+        return float(ref.shape[1])
+    return ref if type(ref) is ExcelError else 1.0
+
+
+@function("OFFSET", "address, value, value, value?, value?", context=True, reference=True,
+          doc=MS + "offset-function-c8de19ae-dd79-4b9b-a14e-b4d906d11b66")
+def OFFSET(ctx, ref, rows, cols, height=MISSING, width=MISSING):
+    # a reference rows down and cols right of ref, height x width (default: ref's); off the grid #REF!
+    if type(ref) is ExcelError:
+        return ref
+    if type(ref) is not Range:
+        return VALUE
+    nums = []
+    for v, default in ((rows, 0), (cols, 0), (height, ref.shape[0]), (width, ref.shape[1])):
+        if type(v) is Range:
+            v = ctx.intersect(v)
+        if type(v) is Array:
+            return VALUE
+        x = _int(v, default)
+        if type(x) is ExcelError:
+            return x
+        nums.append(x)
+    dr, dc, h, w = nums
+    if h == 0 or w == 0:
+        return REF
+    r1, c1 = ref.r1 + dr, ref.c1 + dc
+    r2, c2 = r1 + h - 1 if h > 0 else r1, c1 + w - 1 if w > 0 else c1
+    if h < 0:
+        r1, r2 = r1 + h + 1, r1
+    if w < 0:
+        c1, c2 = c1 + w + 1, c1
+    if r1 < 1 or c1 < 1 or r2 > MAX_ROW or c2 > MAX_COL:
+        return REF
+    return Range(ref.grid, r1, c1, r2, c2)
+
+
+@function("INDIRECT", "text, logical?", context=True, reference=True,
+          doc=MS + "indirect-function-474b3a3a-8a26-4f44-b491-92b6306fa261")
+def INDIRECT(ctx, text, a1=True):
+    if not a1:
+        text = _r1c1_to_a1(text, ctx.row, ctx.col)
+        if text is None:
+            return REF
+    return ctx.reference(text)
+
+
+def _r1c1_to_a1(text, row, col):
+    import re
+    m = re.fullmatch(r"(?:(.+)!)?R(\[-?[0-9]+\]|[0-9]+)?C(\[-?[0-9]+\]|[0-9]+)?", text.strip(), re.I)
+    if m is None:
+        return None
+
+    def part(s, here):
+        if s is None:
+            return here
+        if s.startswith("["):
+            return here + int(s[1:-1])
+        return int(s)
+    r, c = part(m.group(2), row), part(m.group(3), col)
+    if not (1 <= r <= MAX_ROW and 1 <= c <= MAX_COL):
+        return None
+    return (m.group(1) + "!" if m.group(1) else "") + f"{COL_LETTERS[c]}{r}"
+
+
+@function("INDEX", "values, value?, value?, value?", reference=True, doc=MS + "index-function-a5dcf0dd-996d-40a4-a822-b56b061328bd")
+def INDEX(ref, row=MISSING, col=MISSING, area=MISSING):
+    # row or column 0 (or left out) is the whole column or row; out of range #REF!; a
+    # one-row or one-column block takes a single index along it
+    if type(ref) is ExcelError:
+        return ref
+    if type(ref) not in (Range, Array):
+        ref = Array([[ref]])
+    h, w = ref.shape
+    r, c = _int(row, None), _int(col, None)
+    for x in (r, c):
+        if type(x) is ExcelError:
+            return x
+    if c is None and h == 1 and w > 1:
+        r, c = 1, r     # INDEX(A1:E1, 3) is the 3rd column
+    r = 0 if r is None else r
+    c = 0 if c is None else c
+    if c == 0 and w == 1:
+        c = 1
+    if r == 0 and h == 1:
+        r = 1
+    if r < 0 or c < 0 or r > h or c > w:
+        return REF
+    if type(ref) is Range:
+        r1, r2 = (ref.r1, ref.r2) if r == 0 else (ref.r1 + r - 1,) * 2
+        c1, c2 = (ref.c1, ref.c2) if c == 0 else (ref.c1 + c - 1,) * 2
+        return Range(ref.grid, r1, c1, r2, c2)
+    rows = ref.rows if r == 0 else [ref.rows[r - 1]]
+    if c != 0:
+        rows = [[row_[c - 1]] for row_ in rows]
+    return rows[0][0] if len(rows) == 1 and len(rows[0]) == 1 else Array(rows)
+
+
+def _same_kind(a, b):
+    ta, tb = type(a), type(b)
+    return ta is tb or (ta in (float, int) and tb in (float, int))
+
+
+class _Vector:
+    """A one-row or one-column Range or Array as a sequence: v[i], len(v), and its non-blank
+    (i, value) pairs in order (a whole column: only what it holds)."""
+
+    def __init__(self, a):
+        self.a = a
+        h, w = a.shape
+        self.n = h * w
+        self.down = w == 1
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        return self.a.get(i, 0) if self.down else self.a.get(0, i)
+
+    def held(self):
+        return [((i if self.down else j), v) for i, j, v in self.a.cells()]
+
+
+def match(lookup, array, match_type):
+    """MATCH's position (1-based float) of lookup in a one-row or one-column block, or an error."""
+    if type(lookup) is ExcelError:
+        return lookup
+    if lookup is None or lookup is MISSING:
+        return NA                               # an empty lookup value finds nothing
+    h, w = array.shape
+    if h != 1 and w != 1:
+        return NA
+    vals = _Vector(array)
+    if match_type == 0:
+        if type(lookup) is str and has_wildcards(lookup):
+            for i, v in vals.held():
+                if type(v) is str and wildcard_match(lookup, v):
+                    return float(i + 1)
+            return NA
+        low = lookup.lower() if type(lookup) is str else None
+        for i, v in vals.held():
+            if _same_kind(v, lookup) and (v == lookup if low is None else v.lower() == low):
+                return float(i + 1)
+        return NA
+    return _binary_search(vals, lookup, match_type < 0)
+
+
+def _binary_search(vals, lookup, desc):
+    """Excel's approximate MATCH: a binary search over the values of the lookup's kind, as if
+    sorted (ascending, or descending for -1); an exact hit returns the last of its run of
+    equal values (MATCH(1,{1,0}) is 1, MATCH(1,{0,1}) is 2, as the lecture's files cache)."""
+    better = ">" if desc else "<"
+    n = len(vals)
+    lo, hi, best = 0, n - 1, -1
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        m = mid      # skip values of another kind (text among numbers), looking left then right
+        while m >= lo and not (vals[m] is not None and _same_kind(vals[m], lookup)):
+            m -= 1
+        if m < lo:
+            m = mid + 1
+            while m <= hi and not (vals[m] is not None and _same_kind(vals[m], lookup)):
+                m += 1
+            if m > hi:
+                break
+        v = vals[m]
+        if compare("=", v, lookup) is True:
+            while m + 1 < n and vals[m + 1] is not None and _same_kind(vals[m + 1], lookup) \
+                    and compare("=", vals[m + 1], lookup) is True:
+                m += 1
+            return float(m + 1)
+        if compare(better, v, lookup) is True:
+            best = m
+            lo = m + 1
+        else:
+            hi = m - 1
+    return NA if best < 0 else float(best + 1)
+
+
+@function("MATCH", "value, values, number?", doc=MS + "match-function-e8dffd45-c762-47d6-bf89-533f4a37673a")
+def MATCH(lookup, array, match_type=1.0):
+    if type(array) is ExcelError:
+        return array
+    return match(lookup, grid(array), match_type)
+
+
+def _table_lookup(vertical):
+    # VLOOKUP(lookup, table, col_index, [range_lookup=TRUE]): MATCH on the first column (type 1
+    # when range_lookup is TRUE, else exact), then that row's col_index-th value;
+    # col_index < 1 -> #VALUE!, beyond the table -> #REF!, not found -> #N/A (HLOOKUP: rows)
+    def impl(lookup, table, index, approximate=True):
+        if type(table) is ExcelError:
+            return table
+        table = grid(table)
+        k = int(index)
+        h, w = table.shape
+        if k < 1:
+            return VALUE
+        if k > (w if vertical else h):
+            return REF
+        if approximate is MISSING:
+            approximate = False
+        keys = _first(table, vertical)
+        pos = match(lookup, keys, 1.0 if approximate else 0.0)
+        if type(pos) is ExcelError:
+            return pos
+        i = int(pos) - 1
+        return table.get(i, k - 1) if vertical else table.get(k - 1, i)
+    return impl
+
+
+def _first(table, vertical):
+    """A table's first column (VLOOKUP) or row (HLOOKUP)."""
+    if type(table) is Range:
+        if vertical:
+            return Range(table.grid, table.r1, table.c1, table.r2, table.c1)
+        return Range(table.grid, table.r1, table.c1, table.r1, table.c2)
+    if vertical:
+        return Array([[row[0]] for row in table.rows])
+    return Array([table.rows[0]])
+
+
+function("VLOOKUP", "value, values, integer, logical?",
+         doc=MS + "vlookup-function-0bbc8083-26fe-4963-8ab8-93a18ad188a1")(_table_lookup(True))
+function("HLOOKUP", "value, values, integer, logical?",
+         doc=MS + "hlookup-function-a3034eec-b719-4ba3-bb65-e1ad662ed95f")(_table_lookup(False))
+
+
+@function("CHOOSE", "value, lazy...", doc=MS + "choose-function-fc5c184f-cb62-4ec7-a46e-38653b98f5bc")
+def CHOOSE(index, *options):
+    def pick(i):
+        k = to_integer(i)
+        if type(k) is ExcelError:
+            return k
+        k = int(k)
+        if not 1 <= k <= len(options):
+            return VALUE
+        v = options[k - 1]
+        return 0.0 if v is MISSING else v()
+    if type(index) is Array:
+        return elementwise(pick, index)
+    return pick(index)
+
+
+@function("ADDRESS", "integer, integer, integer?, logical?, text?",
+          doc=MS + "address-function-d0c26c0d-3991-446b-8de4-ab46431d4f89")
+def ADDRESS(row, col, abs_num=1.0, a1=True, sheet=None):
+    r, c, mode = int(row), int(col), int(abs_num)
+    if not (1 <= r <= MAX_ROW and 1 <= c <= MAX_COL) or mode not in (1, 2, 3, 4):
+        return VALUE
+    if a1 is MISSING:
+        a1 = True
+    if a1:
+        text = (("$" if mode in (1, 3) else "") + COL_LETTERS[c] + ("$" if mode in (1, 2) else "") + str(r))
+    else:
+        rr = f"R{r}" if mode in (1, 2) else f"R[{r}]"
+        cc = f"C{c}" if mode in (1, 3) else f"C[{c}]"
+        text = rr + cc
+    if sheet:
+        quoted = sheet if sheet.replace("_", "").isalnum() else "'" + sheet.replace("'", "''") + "'"
+        text = quoted + "!" + text
+    return text
+
+
+@function("LOOKUP", "value, values, values?", doc=MS + "lookup-function-446d94af-663b-451d-8251-369d5e3864cb")
+def LOOKUP(lookup, vector, result=MISSING):
+    if type(vector) is ExcelError:
+        return vector
+    g = grid(vector)
+    h, w = g.shape
+    if result is MISSING:
+        if h == 1 or w == 1:
+            keys, out = g, g
+        elif w > h:                   # array form: search the first row, return from the last
+            keys, out = _first(g, False), _last(g, False)
+        else:
+            keys, out = _first(g, True), _last(g, True)
+    else:
+        keys, out = g, grid(result)
+    pos = match(lookup, keys, 1.0)
+    if type(pos) is ExcelError:
+        return pos
+    i = int(pos) - 1
+    oh, ow = out.shape
+    if oh == 1:
+        return out.get(0, i) if i < ow else NA
+    return out.get(i, 0) if i < oh else NA
+
+
+def _last(table, vertical):
+    if type(table) is Range:
+        if vertical:
+            return Range(table.grid, table.r1, table.c2, table.r2, table.c2)
+        return Range(table.grid, table.r2, table.c1, table.r2, table.c2)
+    if vertical:
+        return Array([[row[-1]] for row in table.rows])
+    return Array([table.rows[-1]])

@@ -1,0 +1,225 @@
+"""References while a formula is computed: a Range costs what its cells hold, not what it spans.
+
+A Grid is one sheet as the engine sees it: its values so far ({(row, col): value}: the
+constants, then each formula's value once computed) and, per column, the rows of the cells
+that hold something (constants and formula cells: the same set from start to end). A Range
+is a reference into a Grid. It answers the questions functions ask (formula/values.py's
+Array answers the same ones):
+
+    shape, size         (rows, columns) and their product: A:A is (1048576, 1)
+    get(i, j)           one value, 0-based within the range (None: blank)
+    values(), cells()   the non-blank values, row by row (with their (i, j)): SUM(A:A) reads
+                        only the cells the column holds
+    count_nonblank()    how many hold something
+    array()             every value as an Array, blanks included: the one call that costs what
+                        the range spans, so it is charged to the work budget and refused past
+                        MAX_ARRAY_CELLS
+
+Formula cells inside a range are computed on demand before they are read (the engine's
+ensure), so reading a range never sees a formula cell without its value.
+"""
+from bisect import bisect_left, bisect_right
+
+from .values import Array, ExcelError
+
+MAX_ARRAY_CELLS = 4_000_000     # cells of one range or array held as an Array (~300 MB)
+SMALL = 256                     # ranges up to this many cells are read cell by cell
+_MISS = object()
+
+
+class BudgetExceeded(Exception):
+    """The evaluation touched more cells than its work budget allows (see WorkBudget)."""
+
+
+class WorkBudget:
+    """Cells read through ranges and array elements made, counted over one evaluation.
+
+    Past `limit` the evaluation stops with BudgetExceeded: a file may be small and still ask
+    for 10^12 cell reads (SUM(A1:A1000000*A1:XFD1))."""
+    __slots__ = ("limit", "used")
+
+    def __init__(self, limit):
+        self.limit, self.used = limit, 0
+
+    def charge(self, n):
+        self.used += n
+        if self.used > self.limit:
+            raise BudgetExceeded(f"more than {self.limit:,} cell reads and array elements "
+                                 f"(the work budget of one evaluation)")
+
+
+class TooLarge(Exception):
+    """An array of more than MAX_ARRAY_CELLS cells was asked for."""
+
+
+class Grid:
+    """One sheet: values so far, formula cells not computed yet, and the occupied rows per column."""
+
+    def __init__(self, name, store, formula_cols, ensure, budget, dims):
+        self.name = name
+        self.store = store                # {(row, col): value}
+        self.formula_cols = formula_cols  # {col: sorted rows of formula cells (array members included)}
+        self.ensure = ensure              # ensure(sheet, row, col): compute a formula cell now
+        self.budget = budget
+        self.max_row, self.max_col = dims
+        self.pending = {}                 # col -> steps computing cells of the column not run yet
+                                          # (a column not listed: not known, so checked)
+        self._occupied = None             # (sorted columns, {col: sorted rows})
+
+    # -- one cell
+    def value(self, r, c):
+        v = self.store.get((r, c), _MISS)
+        if v is _MISS:
+            rows = self.formula_cols.get(c)
+            if rows is None or not _contains(rows, r):
+                return None
+            self.ensure(self.name, r, c)
+            v = self.store.get((r, c))
+        return v
+
+    # -- what the sheet holds
+    def occupied(self):
+        if self._occupied is None:
+            cols = {}
+            for r, c in self.store:            # constants (and values computed so far)
+                cols.setdefault(c, []).append(r)
+            for c, rows in self.formula_cols.items():
+                cols.setdefault(c, []).extend(rows)
+            for c in cols:
+                cols[c] = sorted(set(cols[c]))
+            self._occupied = (sorted(cols), cols)
+        return self._occupied
+
+    def forget_occupied(self):
+        """After cells were added or removed (a what-if change): rebuild the index when next asked."""
+        self._occupied = None
+
+    def ready(self, r1, c1, r2, c2):
+        """Compute the formula cells inside the block that have no value yet (only columns with
+        steps still to run can have such cells: pending, kept by the runner)."""
+        pending, fcols = self.pending, self.formula_cols
+        near = range(c1, c2 + 1) if c2 - c1 < len(fcols) else [c for c in fcols if c1 <= c <= c2]
+        cols = [c for c in near if pending.get(c, 1) and c in fcols]
+        store = self.store
+        for c in cols:
+            rows = self.formula_cols.get(c)
+            if rows:
+                for r in rows[bisect_left(rows, r1):bisect_right(rows, r2)]:
+                    if (r, c) not in store:
+                        self.ensure(self.name, r, c)
+
+
+def _contains(rows, r):
+    i = bisect_left(rows, r)
+    return i < len(rows) and rows[i] == r
+
+
+class Range:
+    """A reference to the block r1..r2 x c1..c2 (1-based, inclusive) of a Grid."""
+    __slots__ = ("grid", "r1", "c1", "r2", "c2")
+
+    def __init__(self, grid, r1, c1, r2, c2):
+        self.grid, self.r1, self.c1, self.r2, self.c2 = grid, r1, c1, r2, c2
+
+    @property
+    def sheet(self):
+        return self.grid.name
+
+    @property
+    def shape(self):
+        return self.r2 - self.r1 + 1, self.c2 - self.c1 + 1
+
+    @property
+    def size(self):
+        return (self.r2 - self.r1 + 1) * (self.c2 - self.c1 + 1)
+
+    def __repr__(self):
+        return f"Range({self.sheet!r}, {self.r1}, {self.c1}, {self.r2}, {self.c2})"
+
+    def get(self, i, j):
+        return self.grid.value(self.r1 + i, self.c1 + j)
+
+    def first(self):
+        return self.grid.value(self.r1, self.c1)
+
+    def _keys(self):
+        """(row, col) of the occupied cells inside, row by row."""
+        g = self.grid
+        g.ready(self.r1, self.c1, self.r2, self.c2)
+        r1, c1, r2, c2 = self.r1, self.c1, self.r2, self.c2
+        if (r2 - r1 + 1) * (c2 - c1 + 1) <= SMALL:        # cheaper to look at every cell
+            g.budget.charge((r2 - r1 + 1) * (c2 - c1 + 1))
+            return [(r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
+        cols, rows_of = g.occupied()
+        keys = []
+        for c in cols[bisect_left(cols, c1):bisect_right(cols, c2)]:
+            rows = rows_of[c]
+            keys.extend((r, c) for r in rows[bisect_left(rows, r1):bisect_right(rows, r2)])
+        if c2 > c1:
+            keys.sort()
+        g.budget.charge(len(keys) + 1)
+        return keys
+
+    def cells(self):
+        """(i, j, value) of every non-blank cell, row by row."""
+        get, r1, c1 = self.grid.store.get, self.r1, self.c1
+        out = []
+        for r, c in self._keys():
+            v = get((r, c))
+            if v is not None:
+                out.append((r - r1, c - c1, v))
+        return out
+
+    def values(self):
+        """The non-blank values, row by row."""
+        get = self.grid.store.get
+        return [v for v in map(get, self._keys()) if v is not None]
+
+    def count_nonblank(self):
+        return len(self.values())
+
+    def array(self):
+        """Every value, blanks included, as an Array."""
+        h, w = self.shape
+        if h * w > MAX_ARRAY_CELLS:
+            raise TooLarge(f"a range of {h * w:,} cells (more than {MAX_ARRAY_CELLS:,} as one array)")
+        g = self.grid
+        g.budget.charge(h * w)
+        g.ready(self.r1, self.c1, self.r2, self.c2)
+        get = g.store.get
+        cols = range(self.c1, self.c2 + 1)
+        return Array([[get((r, c)) for c in cols] for r in range(self.r1, self.r2 + 1)])
+
+
+class Union:
+    """Several references as one argument: (A1:B2,D1:D5), or a name defined as a union."""
+    __slots__ = ("areas",)
+
+    def __init__(self, areas):
+        self.areas = areas
+
+    def values(self):
+        return [v for a in self.areas for v in a.values()]
+
+    def cells(self):
+        raise TypeError("a union has no single shape")
+
+    def count_nonblank(self):
+        return sum(a.count_nonblank() for a in self.areas)
+
+    @property
+    def size(self):
+        return sum(a.size for a in self.areas)
+
+
+def is_reference(v):
+    t = type(v)
+    return t is Range or t is Union
+
+
+def error_in(values):
+    """The first error among values, or None."""
+    for v in values:
+        if type(v) is ExcelError:
+            return v
+    return None

@@ -1,0 +1,172 @@
+"""Formula text -> Shape: what every cell filled from one formula shares, compiled once.
+
+A formula filled down 100k rows is 100k texts that differ only in their row numbers. Each
+text is matched to its shape without parsing it: its digits masked ("=(G#-C#)^#") give a
+skeleton, and the skeleton's template (which digit runs are relative row numbers, found once
+by tokenizing one text of that skeleton) turns the text into a key: the skeleton, the row
+numbers made relative to the cell's row, and the other digits as they are. Cells with one
+key share one Shape: one parse, one relative tree, one compiled closure. A cell whose text
+equals the cell above's shape written at its own row (fmt below) is matched without even
+that.
+"""
+import re
+
+from .compiler import Compiled
+from .parser import FormulaError, parse
+from .refs import MAX_ROW
+from .tokens import TokenError, cell_parts, tokenize
+from .trees import has_tables, relative, resolve_tables, _table_at
+
+_DIGITS = re.compile(r"[0-9]+")
+_REL_ROW, _CONST = 1, 0
+
+
+class Shape:
+    """A formula as every cell filled from it computes it.
+
+    compiled: the closure and what it reads (compiler.Compiled), None when unparsable;
+    reason: why its cells cannot be checked (None: they can); tree: the relative tree (for
+    the vector path); fmt/offs: the text at any row is fmt.format(*[row + o for o in offs])."""
+    __slots__ = ("compiled", "reason", "tree", "array", "fmt", "offs", "vector")
+
+    def __init__(self, compiled, reason, tree, array, fmt=None, offs=()):
+        self.compiled, self.reason, self.tree, self.array = compiled, reason, tree, array
+        self.fmt, self.offs = fmt, offs
+        self.vector = None          # set by the planner: can the NumPy path compute a block of it?
+
+    @property
+    def fn(self):
+        return self.compiled.fn
+
+    @property
+    def reads(self):
+        return self.compiled.reads if self.compiled is not None else []
+
+    @property
+    def volatile(self):
+        return self.compiled is not None and self.compiled.volatile
+
+    @property
+    def dynamic(self):
+        return self.compiled is not None and self.compiled.dynamic
+
+
+def template(text):
+    """For formula text: the role of each digit run (a relative row number or a constant) and
+    whether any column is relative; None if the text does not tokenize."""
+    body_at = 1 if text.startswith("=") else 0
+    try:
+        toks = tokenize(text[body_at:])
+    except TokenError:
+        return None
+    rel_rows, rel_col = set(), False
+    for tok in toks:
+        if tok.kind != "ref":
+            continue
+        m = tok.m
+        for g in ("cell1", "cell2"):
+            if m.group(g):
+                got = cell_parts(m.group(g))
+                if got is None:
+                    continue
+                if not got[2]:
+                    digits = re.search(r"[0-9]+$", m.group(g))
+                    rel_rows.add(body_at + m.start(g) + digits.start())
+                if not got[3]:
+                    rel_col = True
+        if m.group("rows"):
+            start = m.start("rows")
+            for part in m.group("rows").split(":"):
+                if not part.startswith("$"):
+                    rel_rows.add(body_at + start)
+                start += len(part) + 1
+        if m.group("cols"):
+            rel_col = rel_col or any(not p.startswith("$") for p in m.group("cols").split(":"))
+    roles = tuple(_REL_ROW if d.start() in rel_rows else _CONST for d in _DIGITS.finditer(text))
+    return roles, rel_col
+
+
+class Shapes:
+    """The shapes of one engine's formulas, made on demand and shared by key."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.templates = {}          # skeleton -> template(text) (or None)
+        self.by_key = {}             # key -> Shape
+
+    def for_text(self, text, sheet, row, col, array=False):
+        skel = _DIGITS.sub("#", text)
+        tmpl = self.templates.get(skel, 0)
+        if tmpl == 0:
+            tmpl = self.templates[skel] = template(text)
+        if tmpl is not None:
+            roles, rel_col = tmpl
+            nums = _DIGITS.findall(text)
+            if len(nums) == len(roles):
+                parts = [sheet, skel, array, col if rel_col else None]
+                if "[" in skel:                     # [@Col]: which table the cell is in
+                    t = _table_at(getattr(self.engine.book, "tables", None) or {}, sheet, row, col)
+                    parts.append(t.name if t is not None else None)
+                for n, role in zip(nums, roles):
+                    if role == _REL_ROW:
+                        v = int(n)
+                        if len(n) > 7 or not 1 <= v <= MAX_ROW:
+                            break
+                        parts.append(v - row)
+                    else:
+                        parts.append(n)
+                else:
+                    key = tuple(parts)
+                    shape = self.by_key.get(key)
+                    if shape is None:
+                        shape = self.by_key[key] = self.make(text, sheet, row, col, array)
+                    return shape
+        return self.make(text, sheet, row, col, array)
+
+    def make(self, text, sheet, row, col, array):
+        try:
+            tree = parse(text)
+        except FormulaError as e:
+            return Shape(None, f"unparsable formula: {e}", None, array)
+        if has_tables(tree):
+            tree = resolve_tables(tree, self.engine.book, sheet, row, col)
+        rel = relative(tree, row, col)
+        try:
+            compiled = self.engine.compiler(sheet).compile_tree(rel, array)
+        except RecursionError:
+            compiled = Compiled(None, [], ["formula too deeply nested to compute"], False, False, False)
+        reason = ("; ".join(compiled.reasons) or None) if compiled.reasons else None
+        if compiled.volatile and reason is None:
+            from .parser import Func, walk
+            from .functions.registry import lookup
+            names = sorted({n.name for n in walk(tree) if type(n) is Func
+                            and lookup(n.name) is not None and lookup(n.name).volatile})
+            reason = "volatile " + ", ".join(names)
+        if compiled.fn is None:
+            compiled = None
+        fmt, offs = self.format(text, row)
+        return Shape(compiled, reason, rel, array, fmt, offs)
+
+    def format(self, text, row):
+        """The text as a str.format template with its relative row numbers as slots."""
+        tmpl = self.templates.get(_DIGITS.sub("#", text), 0)
+        if tmpl == 0:
+            tmpl = template(text)
+        if tmpl is None:
+            return None, ()
+        roles, _ = tmpl
+        pieces, offs, at = [], [], 0
+        for role, m in zip(roles, _DIGITS.finditer(text)):
+            pieces.append(text[at:m.start()].replace("{", "{{").replace("}", "}}"))
+            if role == _REL_ROW:
+                if m.group(0) != str(int(m.group(0))):
+                    return None, ()      # leading zeros: leave it to the careful path
+                off = int(m.group(0)) - row
+                if off not in offs:      # one slot per distinct offset: E6 and F6 share {0}
+                    offs.append(off)
+                pieces.append("{%d}" % offs.index(off))
+            else:
+                pieces.append(m.group(0))
+            at = m.end()
+        pieces.append(text[at:].replace("{", "{{").replace("}", "}}"))
+        return "".join(pieces), tuple(offs)
