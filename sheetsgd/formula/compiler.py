@@ -19,15 +19,16 @@ and for what-if changes), and why a cell cannot be checked (an unknown function,
 reference to another workbook, names nested too deep).
 """
 from functools import partial
+from math import pow as _pow
 
 from . import functions  # noqa: F401  (the registry filled)
 from .functions.operators import MAX_TEXT, arith, compare, concat, elementwise, negate, percent
-from .functions.registry import call as call_function, lookup
+from .functions.registry import call as call_function, lookup, result
 from .parser import (ArrayConst, Binary, Const, FormulaError, Func, Intersect, Isect, Missing, Name,
                      Percent, RangeOp, Ref, Spill, Table, Unary, Union, parse)
 from .ranges import Range, Union as RangeUnion
 from .trees import RelRef, has_tables, relative, resolve_tables
-from .values import MISSING, NA, NAME, NULL, NUM, REF, VALUE, Array, ExcelError
+from .values import DIV0, MISSING, NAME, NULL, NUM, REF, VALUE, Array, ExcelError
 
 MAX_NAME_DEPTH = 64          # defined names inside defined names
 MAX_COMPILED_DEPTH = 1024    # nesting of the tree once names are expanded
@@ -132,7 +133,7 @@ class Compiler:
     def compile_tree(self, rel, array):
         st = _State()
         fn = self.node(rel, array, False, st, 0)
-        top = _top_array(fn) if array else _top_value(fn)
+        top = _top_array(fn) if array else fn       # a plain cell's result: engine.final(v, r, c)
         return Compiled(top, list(st.reads.values()), st.reasons, st.dynamic, st.volatile, st.positional)
 
     # ------------------------------------------------------------ nodes
@@ -322,8 +323,10 @@ class Compiler:
             if has_tables(tree):
                 tree = resolve_tables(tree, engine.book, home, 1, 1)
             sub = _State(names_open=st.names_open | {key})
-            fn = body.node(relative(tree, 1, 1, wrap=True), array, ref, sub, depth + 1)
-            if not sub.positional and not sub.dynamic and not sub.volatile and not sub.reasons:
+            rel = relative(tree, 1, 1, wrap=True)
+            fn = body.node(rel, array, ref, sub, depth + 1)
+            simple = type(rel) is Const or (type(rel) is RelRef and rel.cell and rel.fixed)
+            if not simple and not sub.positional and not sub.dynamic and not sub.volatile and not sub.reasons:
                 fn = _memo(engine.name_memo, key, fn)   # computed once: nm1 = nm2 + nm2 ... is linear
             got = body.names[key] = (fn, sub)
         fn, sub = got
@@ -501,24 +504,6 @@ def _to_array(fn):
     return arr
 
 
-def _top_value(fn):
-    """A plain cell's value: a reference intersected, an array's first value, a blank 0."""
-    def top(r, c):
-        v = fn(r, c)
-        t = type(v)
-        if t is float:
-            return v
-        if t is Range or t is RangeUnion or t is Array:
-            v = intersect(v, r, c)
-            t = type(v)
-        if v is None or v is MISSING:
-            return 0.0
-        if t is float:
-            return v if v - v == 0.0 else NUM
-        return v
-    return top
-
-
 def _top_array(fn):
     """An array formula's result: a reference's values as an Array."""
     def top(r, c):
@@ -578,11 +563,21 @@ def _arith(op, a, b):
                 z = x * y
                 return z if z - z == 0.0 else NUM
             return other(x, y)
-    else:                       # / and ^ have their zero and domain rules: always the full path
+    elif op == "/":
         def f(r, c):
             x, y = a(r, c), b(r, c)
-            if type(x) is float and type(y) is float and y != 0.0 and op == "/":
+            if type(x) is float and type(y) is float and y != 0.0:
                 z = x / y
+                return z if z - z == 0.0 else NUM
+            return other(x, y)
+    else:                       # ^: a positive base has no zero or domain rules to apply
+        def f(r, c):
+            x, y = a(r, c), b(r, c)
+            if type(x) is float and type(y) is float and x > 0.0:
+                try:
+                    z = _pow(x, y)
+                except OverflowError:
+                    return NUM
                 return z if z - z == 0.0 else NUM
             return other(x, y)
     return f
@@ -613,10 +608,32 @@ def _unary_op(op, a):
     return f
 
 
+def _number_caller(f, a):
+    """A function of one number (SQRT, EXP, ...): a float goes straight to it."""
+    impl, slow = f.impl, call_function
+
+    def called(r, c):
+        x = a(r, c)
+        if type(x) is float:
+            try:
+                v = impl(x)
+            except ZeroDivisionError:
+                return DIV0
+            except (OverflowError, ValueError):
+                return NUM
+            if type(v) is float:
+                return v if v - v == 0.0 else NUM
+            return result(v)
+        return slow(f, [x])
+    return called
+
+
 def _caller(f, args, lazy, ctx, ranges):
     """The closure calling registry entry f with its compiled arguments."""
     impl_call = call_function
     n = len(args)
+    if n == 1 and not ctx and f.kinds[:1] and f.kinds[0].name == "number":
+        return _number_caller(f, args[0])
     if not lazy and not ctx and not ranges:
         if n == 1:
             a0 = args[0]

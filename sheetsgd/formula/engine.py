@@ -23,9 +23,10 @@ from bisect import bisect_left
 from operator import gt, itemgetter
 
 from . import plan
-from .compiler import Compiler
+from .compiler import Compiler, intersect
 from .parser import FormulaError
-from .ranges import MAX_ARRAY_CELLS, BudgetExceeded, Grid, Range, TooLarge, WorkBudget
+from .ranges import BudgetExceeded, Grid, Range, TooLarge, WorkBudget
+from .ranges import Union as RangeUnion
 from .refs import parse_range
 from .results import Results
 from .shapes import Shapes
@@ -65,6 +66,8 @@ class Engine:
         self.on_demand = set()   # (sheet, col) where a cell was computed out of order
         self.plan = None
         self.cells_vectorized = 0
+        self.np_columns = {}     # (sheet, col, first row, last row) -> NumPy column, once final (vector.py)
+        self.np_ranges = {}      # (sheet, r1, c1, r2, c2) -> (values, blank mask) of a fixed range
         for name, sheet in book.sheets.items():
             self._add_sheet(name, sheet, own_constants)
 
@@ -286,7 +289,7 @@ class Engine:
         if shape.array:
             self.spread(key, v, why)
             return
-        self.grids[sheet].store[(r, c)] = final(v)
+        self.grids[sheet].store[(r, c)] = final(v, r, c)
         if why:
             self.reasons[key] = why
 
@@ -305,7 +308,7 @@ class Engine:
             for j in range(c2 - c1 + 1):
                 jj = 0 if aw == 1 else j
                 x = a.rows[ii][jj] if ii < ah and jj < aw else NA
-                store[(r1 + i, c1 + j)] = final(x)
+                store[(r1 + i, c1 + j)] = final(x, r1 + i, c1 + j)
                 if why:
                     self.reasons[(sheet, r1 + i, c1 + j)] = why
 
@@ -327,19 +330,22 @@ class Engine:
             self.reasons[key] = reason
 
 
-def final(v):
-    """The value a formula leaves in its cell: never a blank (0), never inf or NaN (#NUM!)."""
+def final(v, r, c):
+    """The value a plain formula in (r, c) leaves in its cell: a reference gives the cell on the
+    formula's row or column, an array its first value; never a blank (0), never inf or NaN
+    (#NUM!)."""
     t = type(v)
     if t is float:
         return v if v - v == 0.0 else NUM
+    if t is Range or t is Array or t is RangeUnion:
+        v = intersect(v, r, c)
+        t = type(v)
+        if t is float:
+            return v if v - v == 0.0 else NUM
     if v is None or v is MISSING:
         return 0.0
     if t is int:
         return float(v)
-    if t is Array:
-        return final(v.rows[0][0]) if v.rows and v.rows[0] else VALUE
-    if t is Range:
-        return VALUE
     return v
 
 
@@ -403,6 +409,6 @@ def evaluate_text(text, book=None, sheet=None):
             except NeedFirst as need:
                 eng.compute_stacked(need.key)
     if type(v) is Array:
-        rows = [[final(x) for x in row] for row in v.rows]
+        rows = [[final(x, 1, 1) for x in row] for row in v.rows]
         return rows[0][0] if len(rows) == 1 and len(rows[0]) == 1 else rows
-    return final(v)
+    return final(v, 1, 1)

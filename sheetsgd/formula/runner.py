@@ -102,7 +102,8 @@ def _split(engine, p, comp_units, comp):
 
 def _cycle_text(comp, units, deps, most=12):
     """One cycle through the component's first unit, found by breadth-first search."""
-    members, start = set(comp), comp[-1]
+    members = set(comp)
+    start = min(comp, key=lambda u: (units[u].r0, units[u].col))     # the first cell, as read
     came = {start: None}
     queue, found = [start], None
     while queue and found is None:
@@ -172,7 +173,8 @@ class Runner:
 
     def run(self, u):
         eng = self.engine
-        if eng.vectorize and u.r1 - u.r0 + 1 >= MIN_BLOCK and u.shape.vector is not False:
+        if (eng.vectorize and u.r1 - u.r0 + 1 >= MIN_BLOCK and u.shape.vector is not False
+                and (u.sheet, u.col) not in eng.on_demand):
             from .vector import compute_run
             if compute_run(eng, u):
                 return
@@ -189,7 +191,7 @@ class Runner:
             try:
                 while r <= u.r1:
                     v = fn(r, c)
-                    store[(r, c)] = v if type(v) is float and v - v == 0.0 else final(v)
+                    store[(r, c)] = v if type(v) is float and v - v == 0.0 else final(v, r, c)
                     r += 1
             except NeedFirst:
                 eng.compute_stacked((sheet, r, c))
@@ -208,21 +210,22 @@ class Runner:
         plain = all(not u.shape.reason and not u.shape.volatile for u in runs) and not any(
             (sheet, u.col) in eng.on_demand for u in runs)
         from .engine import final
-        for r in range(rec.r0, rec.r1 + 1):
-            for u in runs:
-                if u.r0 <= r <= u.r1:
+        for r0, r1, active in _segments(runs):
+            cols = [(u.shape.compiled.fn, u.col) for u in active]
+            for r in range(r0, r1 + 1):
+                for fn, c in cols:
                     if plain:
                         try:
-                            v = u.shape.compiled.fn(r, u.col)
+                            v = fn(r, c)
                         except Exception:
-                            self.cell((sheet, r, u.col))
+                            self.cell((sheet, r, c))
                             continue
-                        store[(r, u.col)] = v if type(v) is float and v - v == 0.0 else final(v)
+                        store[(r, c)] = v if type(v) is float and v - v == 0.0 else final(v, r, c)
                     else:
-                        self.cell((sheet, r, u.col))
+                        self.cell((sheet, r, c))
         for u in rec.lazy:                 # those no cell of the rows read, in row order
             for r in range(u.r0, u.r1 + 1):
-                self.cell((sheet, r, u.col))
+                self.cell((sheet, u.r0 if u.r0 == u.r1 else r, u.col))
 
     def taint(self):
         """A cell computed from an uncheckable cell (unsupported, unparsable, in a cycle...) is
@@ -248,6 +251,18 @@ class Runner:
                 for k in keys:
                     reasons.setdefault(k, text)
             step_bad[i] = got
+
+
+def _segments(runs):
+    """(first row, last row, runs covering them in order) for each stretch of rows over which
+    the same runs are active (runs given in their order within a row)."""
+    cuts = sorted({u.r0 for u in runs} | {u.r1 + 1 for u in runs})
+    out = []
+    for a, b in zip(cuts, cuts[1:]):
+        active = [u for u in runs if u.r0 <= a and b - 1 <= u.r1]
+        if active:
+            out.append((a, b - 1, active))
+    return out
 
 
 def _step_columns(step):

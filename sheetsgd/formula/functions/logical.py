@@ -58,7 +58,32 @@ def _arr(v):
     return v.array() if type(v) is Range else v
 
 
-@function("IF", "any, lazy, lazy?", closure=_if_closure,
+def _if_vector(vx, args):
+    """IF over a run: both branches computed leniently (an error in the branch not chosen does
+    not matter), the chosen values checked."""
+    import numpy as np
+    from ..parser import Missing
+    from ..vectorize import V, Fallback, finite
+    if len(args) not in (2, 3):
+        raise Fallback
+    cond = vx.eval(args[0])
+    if type(cond) is not V or cond.kind == "str":
+        raise Fallback
+    cond = finite(cond.data) != 0 if cond.kind == "num" else cond.data
+    vx.lenient += 1
+    try:
+        yes = V("num", 0.0) if type(args[1]) is Missing else vx.eval(args[1])
+        no = (V("bool", False) if len(args) == 2 else
+              V("num", 0.0) if type(args[2]) is Missing else vx.eval(args[2]))
+    finally:
+        vx.lenient -= 1
+    if type(yes) is not V or type(no) is not V or yes.kind != no.kind or yes.kind == "str":
+        raise Fallback
+    out = np.where(cond, yes.data, no.data)
+    return V(yes.kind, vx.fin(out) if yes.kind == "num" else out)
+
+
+@function("IF", "any, lazy, lazy?", closure=_if_closure, vector=_if_vector,
           doc=MS + "if-function-69aed7c9-4e8a-4755-a9bc-aa8bbff73be2")
 def IF(cond, yes, no=None):
     """The generic form (the compiler uses _if_closure): a value_if_false left out is FALSE."""

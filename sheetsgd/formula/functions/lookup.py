@@ -14,6 +14,99 @@ from .registry import MS, registrar
 function = registrar("lookup")
 
 
+# ---------------------------------------------------------------- vector forms (vector.py)
+def _row_vector(vx, args):
+    import numpy as np
+    from ..vectorize import V, Fallback
+    if args:
+        raise Fallback
+    return V("num", np.arange(vx.r0, vx.r1 + 1, dtype=float))
+
+
+def _column_vector(vx, args):
+    from ..vectorize import V, Fallback
+    if args:
+        raise Fallback
+    return V("num", float(vx.col))
+
+
+def _index_vector(vx, args):
+    """INDEX(fixed range, per-row row, [per-row column]) with NumPy fancy indexing."""
+    import numpy as np
+    from ..parser import Missing
+    from ..vectorize import V, VR, Fallback
+    if len(args) not in (2, 3) or type(args[1]) is Missing:
+        raise Fallback
+    sheet, r1, c1, r2, c2 = vx.abs_range(args[0])
+    data, blank = vx.np_range(sheet, r1, c1, r2, c2)
+    h, w = data.shape
+    ri = vx.index_arg(args[1])
+    ci = None if len(args) == 2 or type(args[2]) is Missing else vx.index_arg(args[2])
+    if ci is None:
+        if h == 1 and w > 1:
+            ri, ci = np.ones_like(ri), ri
+        elif w == 1:
+            ci = np.ones_like(ri)
+        else:
+            raise Fallback
+    if (ri > h).any() or (ci > w).any():
+        raise Fallback          # #REF!
+    ri, ci = np.broadcast_arrays(ri, ci)
+    if ri.ndim == 0 and ci.ndim == 0:
+        raise Fallback
+    if (ci == 0).all() and (ri > 0).all():          # INDEX(block, row, 0): whole rows
+        d = data[ri - 1][:, None, :]
+        b = None if blank is None else blank[ri - 1][:, None, :]
+        return VR(d, b if b is not None and b.any() else None)
+    if (ri == 0).all() and (ci > 0).all():          # INDEX(block, 0, col): whole columns
+        d = data[:, ci - 1].T[:, :, None]
+        b = None if blank is None else blank[:, ci - 1].T[:, :, None]
+        return VR(d, b if b is not None and b.any() else None)
+    if (ri == 0).any() or (ci == 0).any():
+        raise Fallback
+    d = data[ri - 1, ci - 1]
+    b = None if blank is None else blank[ri - 1, ci - 1]
+    return V("num", d, b if b is not None and b.any() else None)
+
+
+def _match_vector(vx, args):
+    """MATCH of per-row numbers in a fixed sorted (or exact-matched) range of numbers."""
+    import numpy as np
+    from ..parser import Missing
+    from ..vectorize import V, Fallback
+    if len(args) not in (2, 3):
+        raise Fallback
+    look = vx.eval(args[0])
+    if type(look) is not V or look.kind != "num" or look.blank is not None:
+        raise Fallback
+    sheet, r1, c1, r2, c2 = vx.abs_range(args[1])
+    data, blank = vx.np_range(sheet, r1, c1, r2, c2)
+    if (data.shape[0] != 1 and data.shape[1] != 1) or blank is not None:
+        raise Fallback
+    vals = data.ravel()
+    mt = 1.0
+    if len(args) == 3 and type(args[2]) is not Missing:
+        m = vx.eval(args[2])
+        if type(m) is not V or m.kind != "num" or isinstance(m.data, np.ndarray):
+            raise Fallback
+        mt = m.data
+    x = np.asarray(look.data, float)
+    if mt == 0:
+        first = {}
+        for i, v in enumerate(vals.tolist()):
+            first.setdefault(v, i + 1)
+        pos = np.array([first.get(v, 0) for v in np.atleast_1d(x).tolist()], dtype=float)
+    elif mt > 0:
+        if len(vals) > 1 and (np.diff(vals) < 0).any():
+            raise Fallback      # unsorted: Excel's binary search, cell by cell
+        pos = np.searchsorted(vals, np.atleast_1d(x), side="right").astype(float)
+    else:
+        raise Fallback
+    if (pos == 0).any():
+        raise Fallback          # #N/A somewhere
+    return V("num", pos if pos.shape[0] == vx.n else float(pos[0]))
+
+
 def _int(v, default):
     if v is MISSING:
         return default
@@ -21,7 +114,7 @@ def _int(v, default):
     return x if type(x) is ExcelError else int(x)
 
 
-@function("ROW", "address?", context=True, doc=MS + "row-function-3a63b74a-c4d0-4093-b49a-e76eb49a6d8d")
+@function("ROW", "address?", context=True, vector=_row_vector, doc=MS + "row-function-3a63b74a-c4d0-4093-b49a-e76eb49a6d8d")
 def ROW(ctx, ref=MISSING):
     if ref is MISSING:
         return float(ctx.row)
@@ -32,7 +125,7 @@ def ROW(ctx, ref=MISSING):
     return Array([[float(r)] for r in range(ref.r1, ref.r2 + 1)])
 
 
-@function("COLUMN", "address?", context=True, doc=MS + "column-function-44e8c754-711c-4df3-9da4-47a55042554b")
+@function("COLUMN", "address?", context=True, vector=_column_vector, doc=MS + "column-function-44e8c754-711c-4df3-9da4-47a55042554b")
 def COLUMN(ctx, ref=MISSING):
     if ref is MISSING:
         return float(ctx.col)
@@ -117,7 +210,7 @@ def _r1c1_to_a1(text, row, col):
     return (m.group(1) + "!" if m.group(1) else "") + f"{COL_LETTERS[c]}{r}"
 
 
-@function("INDEX", "values, value?, value?, value?", reference=True, doc=MS + "index-function-a5dcf0dd-996d-40a4-a822-b56b061328bd")
+@function("INDEX", "values, value?, value?, value?", reference=True, vector=_index_vector, doc=MS + "index-function-a5dcf0dd-996d-40a4-a822-b56b061328bd")
 def INDEX(ref, row=MISSING, col=MISSING, area=MISSING):
     # row or column 0 (or left out) is the whole column or row; out of range #REF!; a
     # one-row or one-column block takes a single index along it
@@ -231,7 +324,7 @@ def _binary_search(vals, lookup, desc):
     return NA if best < 0 else float(best + 1)
 
 
-@function("MATCH", "value, values, number?", doc=MS + "match-function-e8dffd45-c762-47d6-bf89-533f4a37673a")
+@function("MATCH", "value, values, number?", vector=_match_vector, doc=MS + "match-function-e8dffd45-c762-47d6-bf89-533f4a37673a")
 def MATCH(lookup, array, match_type=1.0):
     if type(array) is ExcelError:
         return array

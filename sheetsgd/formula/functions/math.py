@@ -9,31 +9,32 @@ from .args import grid, numbers, plain_sum
 from .criteria import matching_positions
 from .operators import _power
 from .registry import MS, registrar
+from ..vectorize import V, VR, Fallback, c_exp, c_ln, c_log10, each, num, sequential_sum, unary
 
 function = registrar("math")
 
 
-@function("ABS", "number", doc=MS + "abs-function-3420200f-5628-4e8a-9b07-1d9cd26d4f2b")
+@function("ABS", "number", vector=unary(np.abs), doc=MS + "abs-function-3420200f-5628-4e8a-9b07-1d9cd26d4f2b")
 def ABS(x):
     return abs(x)
 
 
-@function("SQRT", "number", doc=MS + "sqrt-function-654975c2-05c4-4831-9a24-2c65e4040fdf")
+@function("SQRT", "number", vector=unary(np.sqrt), doc=MS + "sqrt-function-654975c2-05c4-4831-9a24-2c65e4040fdf")
 def SQRT(x):
     return NUM if x < 0 else math.sqrt(x)
 
 
-@function("EXP", "number", doc=MS + "exp-function-c578f034-2c45-4c37-bc8c-329660a63abe")
+@function("EXP", "number", vector=unary(lambda x: each(c_exp, x)), doc=MS + "exp-function-c578f034-2c45-4c37-bc8c-329660a63abe")
 def EXP(x):
     return math.exp(x)              # OverflowError -> #NUM!
 
 
-@function("LN", "number", doc=MS + "ln-function-81fe1ed7-dac9-4acd-ba1d-07a142c6118f")
+@function("LN", "number", vector=unary(lambda x: each(c_ln, x)), doc=MS + "ln-function-81fe1ed7-dac9-4acd-ba1d-07a142c6118f")
 def LN(x):
     return NUM if x <= 0 else math.log(x)
 
 
-@function("LOG10", "number", doc=MS + "log10-function-c75b881b-49dd-44fb-b6f4-37e3486a0211")
+@function("LOG10", "number", vector=unary(lambda x: each(c_log10, x)), doc=MS + "log10-function-c75b881b-49dd-44fb-b6f4-37e3486a0211")
 def LOG10(x):
     return NUM if x <= 0 else math.log10(x)
 
@@ -282,7 +283,58 @@ def ATAN2(x, y):
 
 
 # ---------------------------------------------------------------- sums and products
-@function("SUM", "values...", doc=MS + "sum-function-043e1c7d-7726-4e80-8f32-07b23e057f89")
+def _sum_vector(vx, args):
+    """SUM of per-row values and ranges, each range added left to right as the cell path adds."""
+    total = None
+    for a in args:
+        from ..parser import Missing
+        if type(a) is Missing:
+            continue
+        v = vx.eval(a, array=True)
+        if type(v) is V and v.blank is not None:
+            raise Fallback   # a blank typed as an argument: not worth the special case
+        part = vx.fin(sequential_sum(v.data)) if type(v) is VR else num(v)
+        total = part if total is None else total + part
+    return V("num", vx.fin(0.0 if total is None else total))
+
+
+def _sumproduct_vector(vx, args):
+    n = vx.n
+    datas = []
+    for a in args:
+        v = vx.eval(a, array=True)
+        if type(v) is VR:
+            if v.data.dtype != float:
+                raise Fallback
+            datas.append(v.data)
+        else:
+            if v.kind != "num":
+                raise Fallback
+            datas.append(np.broadcast_to(np.asarray(v.data, float).reshape(-1, 1, 1), (n, 1, 1))
+                         if isinstance(v.data, np.ndarray) else np.full((1, 1, 1), v.data))
+    if not datas or len({d.shape[1:] for d in datas}) != 1:
+        raise Fallback      # different shapes: #VALUE!
+    prod = datas[0]
+    for d in datas[1:]:
+        prod = prod * d
+    return V("num", vx.fin(sequential_sum(prod)))
+
+
+def _mmult_vector(vx, args):
+    if len(args) != 2:
+        raise Fallback
+    a, b = vx.eval(args[0], array=True), vx.eval(args[1], array=True)
+    if type(a) is not VR or type(b) is not VR or a.blank is not None or b.blank is not None:
+        raise Fallback       # blanks in MMULT are #VALUE!
+    if a.data.shape[1] != 1 or b.data.shape[2] != 1 or a.data.shape[2] != b.data.shape[1]:
+        raise Fallback
+    total = 0.0
+    for j in range(a.data.shape[2]):        # in order, as the cell-by-cell MMULT adds
+        total = total + a.data[:, 0, j] * b.data[:, j, 0]
+    return V("num", vx.fin(total))
+
+
+@function("SUM", "values...", vector=_sum_vector, doc=MS + "sum-function-043e1c7d-7726-4e80-8f32-07b23e057f89")
 def SUM(*args):
     xs = numbers(args)
     return xs if type(xs) is ExcelError else plain_sum(xs)
@@ -305,7 +357,7 @@ def PRODUCT(*args):
     return p if xs else 0.0
 
 
-@function("SUMPRODUCT", "array...", doc=MS + "sumproduct-function-16753e75-9f68-4874-94ac-4d2145a2fd2e")
+@function("SUMPRODUCT", "array...", vector=_sumproduct_vector, doc=MS + "sumproduct-function-16753e75-9f68-4874-94ac-4d2145a2fd2e")
 def SUMPRODUCT(*arrays):
     # arrays of one shape (else #VALUE!); non-numeric entries count as 0; errors propagate
     shape = arrays[0].shape
@@ -377,7 +429,7 @@ def _numeric_matrix(a):
     return rows
 
 
-@function("MMULT", "array, array", doc=MS + "mmult-function-40593ed7-a3cd-4b6b-b9a3-e4ad3c7245eb")
+@function("MMULT", "array, array", vector=_mmult_vector, doc=MS + "mmult-function-40593ed7-a3cd-4b6b-b9a3-e4ad3c7245eb")
 def MMULT(a, b):
     # columns of a = rows of b, else #VALUE!; an empty or text cell is #VALUE!
     (n, k), (k2, m) = a.shape, b.shape

@@ -6,14 +6,42 @@ from .args import non_blank, numbers, numbers_a, plain_sum
 from .criteria import matching_positions
 from .math import sum_if, sum_ifs
 from .registry import MS, registrar
+from ..vectorize import V, VR, Fallback
 
 function = registrar("statistical")
 
 
-def _aggregate(names, doc, a=False):
+def _extreme_vector(largest):
+    """MAX/MIN of per-row values and ranges with NumPy (no blanks: they are skipped cell by cell)."""
+    import numpy as np
+
+    def vector(vx, args):
+        parts = []
+        for a in args:
+            v = vx.eval(a, array=True)
+            if type(v) is VR:
+                if v.blank is not None:
+                    raise Fallback
+                d = v.data.reshape(v.data.shape[0], -1)
+                parts.append(d.max(axis=1) if largest else d.min(axis=1))
+            else:
+                if v.kind != "num" or v.blank is not None:
+                    raise Fallback
+                parts.append(v.data)
+        if not parts:
+            raise Fallback
+        f = np.maximum if largest else np.minimum
+        r = parts[0]
+        for p in parts[1:]:
+            r = f(r, p)
+        return V("num", r)
+    return vector
+
+
+def _aggregate(names, doc, a=False, vector=None):
     """Register f(list of floats) as an aggregate over its arguments' numbers."""
     def deco(f):
-        @function(names, "values...", doc=MS + doc)
+        @function(names, "values...", vector=vector, doc=MS + doc)
         def impl(*args):
             xs = numbers_a(args) if a else numbers(args)
             if type(xs) is ExcelError:
@@ -33,12 +61,12 @@ def AVERAGEA(xs):
     return DIV0 if not xs else plain_sum(xs) / len(xs)
 
 
-@_aggregate("MAX", "max-function-e0012414-9ac8-4b34-9a47-73e662c08098")
+@_aggregate("MAX", "max-function-e0012414-9ac8-4b34-9a47-73e662c08098", vector=_extreme_vector(True))
 def MAX(xs):
     return max(xs) if xs else 0.0
 
 
-@_aggregate("MIN", "min-function-61635d12-920f-4ce2-a70f-96f202dcc152")
+@_aggregate("MIN", "min-function-61635d12-920f-4ce2-a70f-96f202dcc152", vector=_extreme_vector(False))
 def MIN(xs):
     return min(xs) if xs else 0.0
 
