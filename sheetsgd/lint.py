@@ -13,49 +13,23 @@ Two checks, both from the formula text and the cells it points at (nothing is ev
 """
 import re
 
-from .errors import SheetsgdError
-from .formula.refs import a1, parse_range, split_sheet
+from .formula.functions import REGISTRY
+from .formula.functions.registry import ALL_PROGRAMS
+from .formula.parser import FormulaError, Func, Name, Ref, parse, strip_prefix
+from .formula.refs import a1
 
-# Functions that Excel (2010 and later), LibreOffice Calc (7.x) and Google Sheets all have, under
-# the same name and with the same arguments. Kept by hand, on purpose: a function missing here
-# is flagged, so a new one must be looked up in all three programs before it is allowed.
-# Not here, for example: LET, LAMBDA, XLOOKUP, XMATCH, FILTER, SORT, SORTBY, UNIQUE, SEQUENCE,
-# RANDARRAY (Excel 365 dynamic arrays: #NAME? in LibreOffice 7.x and older Excel), IMPORTRANGE,
-# ARRAYFORMULA, QUERY (Google Sheets only), and every add-in or macro function.
-PORTABLE = frozenset("""
-    ABS ACOS ACOSH ASIN ASINH ATAN ATAN2 ATANH CEILING COMBIN COS COSH DEGREES EVEN EXP FACT FLOOR
-    GCD INT LCM LN LOG LOG10 MOD MROUND ODD PI POWER PRODUCT QUOTIENT RADIANS RAND RANDBETWEEN ROUND
-    ROUNDDOWN ROUNDUP SIGN SIN SINH SQRT SQRTPI SUBTOTAL SUM SUMIF SUMIFS SUMPRODUCT SUMSQ TAN TANH
-    TRUNC
-    MDETERM MINVERSE MMULT TRANSPOSE SUMXMY2 SUMX2MY2 SUMX2PY2
-    AVERAGE AVERAGEA AVERAGEIF AVERAGEIFS CORREL COUNT COUNTA COUNTBLANK COUNTIF COUNTIFS COVAR
-    DEVSQ FORECAST GEOMEAN HARMEAN INTERCEPT KURT LARGE MAX MAXA MEDIAN MIN MINA MODE PEARSON
-    PERCENTILE PERCENTRANK QUARTILE RANK RSQ SKEW SLOPE SMALL STANDARDIZE STDEV STDEVA STDEVP
-    STDEVPA STEYX VAR VARA VARP VARPA NORMDIST NORMINV NORMSDIST NORMSINV
-    ADDRESS CHOOSE COLUMN COLUMNS HLOOKUP INDEX INDIRECT LOOKUP MATCH OFFSET ROW ROWS VLOOKUP
-    AND FALSE IF IFERROR IFNA NOT OR TRUE XOR
-    CHAR CLEAN CODE CONCATENATE DOLLAR EXACT FIND FIXED LEFT LEN LOWER MID PROPER REPLACE REPT
-    RIGHT SEARCH SUBSTITUTE T TEXT TRIM UPPER VALUE
-    ERROR.TYPE ISBLANK ISERR ISERROR ISEVEN ISLOGICAL ISNA ISNONTEXT ISNUMBER ISODD ISREF ISTEXT N NA
-    TYPE
-    CEILING.MATH FLOOR.MATH MODE.SNGL NORM.DIST NORM.INV NORM.S.DIST NORM.S.INV PERCENTILE.INC
-    QUARTILE.INC RANK.AVG RANK.EQ STDEV.P STDEV.S VAR.P VAR.S
-    DATE DATEVALUE DAY DAYS360 EDATE EOMONTH HOUR MINUTE MONTH NETWORKDAYS NOW SECOND TIME
-    TIMEVALUE TODAY WEEKDAY WEEKNUM WORKDAY YEAR
-""".split())
+# The functions Excel, LibreOffice Calc (7.x) and Google Sheets all have, under the same name
+# and with the same arguments: each function's registry entry says which programs have it
+# (sheetsgd/formula/functions/). A function outside this set is flagged.
+PORTABLE = frozenset(name for name, f in REGISTRY.items() if f.programs == ALL_PROGRAMS)
 
 # Excel writes functions newer than Excel 2007 with a prefix in the file: _xlfn.IFNA, _xlfn._xlws.FILTER.
 _PREFIXES = ("_XLFN.", "_XLWS.")
 
-# Pairwise functions of two same-shaped ranges. Excel skips every pair in which either cell is
-# blank or text. LibreOffice 7.4 (measured): SUMXMY2 counts a blank as 0 and gives #VALUE! on
-# text; SUMX2MY2 and SUMX2PY2 skip like Excel there, but Google Sheets is not known to, so a
-# workbook meant for every program must not lean on the skipping of any of the three.
-PAIRWISE = {
-    "SUMXMY2": "Excel skips the pair, LibreOffice counts the blank as 0: the result differs",
-    "SUMX2MY2": "Excel and LibreOffice skip the pair, Google Sheets is not known to: the result may differ",
-    "SUMX2PY2": "Excel and LibreOffice skip the pair, Google Sheets is not known to: the result may differ",
-}
+# Functions some program computes differently from Excel (the entry's `differs`): SUMXMY2 and its
+# kin skip a pair with a blank in Excel, not in LibreOffice (measured on 7.4) or Google Sheets.
+PAIRWISE = {name: f.differs for name, f in REGISTRY.items()
+            if f.differs and name in ("SUMXMY2", "SUMX2MY2", "SUMX2PY2")}
 
 
 def lint_book(book):
@@ -121,46 +95,33 @@ def lint_formula(book, sheet_name, formula):
     if _surely_portable(formula):
         return []
     try:
-        from openpyxl.formula import Tokenizer   # here: importing openpyxl costs ~0.1 s, rarely needed
-        tokens = [t for t in Tokenizer(formula).items if t.type != "WHITE-SPACE"]
-    except Exception as e:  # openpyxl's tokenizer raises plain exceptions on malformed text
+        tree = parse(formula)
+    except FormulaError as e:
         return [f"formula cannot be parsed ({e}); no program may read it the same way"]
     warnings = []
-    for i, token in enumerate(tokens):
-        if token.type != "FUNC" or token.subtype != "OPEN":
-            continue
-        name = function_name(token.value)
+    for node in _calls_in_order(tree):
+        name = node.name
         if name not in PORTABLE:
             warnings.append(f"{name} is not in every spreadsheet program (Excel, LibreOffice, Google Sheets)")
         if name in PAIRWISE:
-            warnings.extend(_pairwise_blanks(book, sheet_name, name, _arguments(tokens, i)))
+            warnings.extend(_pairwise_blanks(book, sheet_name, name, node.args))
     return warnings
+
+
+def _calls_in_order(tree):
+    """The function calls of a tree in the order they are written."""
+    out, stack = [], [tree]
+    while stack:
+        node = stack.pop()
+        if type(node) is Func:
+            out.append(node)
+        stack.extend(reversed(list(node.children())))
+    return out
 
 
 def function_name(func_token):
     """'_xlfn._xlws.FILTER(' -> 'FILTER'; 'sum(' -> 'SUM'."""
-    name = func_token.rstrip("(").upper()
-    while name.startswith(_PREFIXES):
-        name = name.split(".", 1)[1]
-    return name
-
-
-def _arguments(tokens, open_index):
-    """The argument token lists of the function whose FUNC OPEN token is tokens[open_index]."""
-    args, current, depth = [], [], 0
-    for token in tokens[open_index + 1:]:
-        opens = token.subtype == "OPEN" and token.type in ("FUNC", "PAREN", "ARRAY")
-        closes = token.subtype == "CLOSE" and token.type in ("FUNC", "PAREN", "ARRAY")
-        if closes and depth == 0:
-            break
-        if token.type == "SEP" and token.subtype == "ARG" and depth == 0:
-            args.append(current)
-            current = []
-            continue
-        depth += opens - closes
-        current.append(token)
-    args.append(current)
-    return args
+    return strip_prefix(func_token.rstrip("("))
 
 
 # ---------------------------------------------------------------- SUMXMY2 and kin
@@ -199,9 +160,7 @@ _EXPRESSION = ("an array element", None)   # an element of an expression or arra
 
 def _range_cells(book, sheet_name, arg):
     """A plain range argument as a grid of (label, Cell or None); None when not a plain range."""
-    if len(arg) != 1 or arg[0].type != "OPERAND" or arg[0].subtype != "RANGE":
-        return None
-    resolved = _resolve(book, sheet_name, arg[0].value)
+    resolved = _resolve(book, sheet_name, arg)
     if resolved is None:
         return None
     target, (r1, c1, r2, c2) = resolved
@@ -211,23 +170,30 @@ def _range_cells(book, sheet_name, arg):
             for r in range(r1, r2 + 1)]
 
 
-def _resolve(book, sheet_name, text, depth=0):
-    """'H2:V16', "'my s'!$A$1:$B$3" or a defined name -> (sheet, bounds); None if not one area."""
+def _resolve(book, sheet_name, node, depth=0):
+    """A Ref node or a defined name -> (sheet, bounds); None if not one area of this book."""
     if depth > 5:
         return None
-    target, ref = split_sheet(text)
-    target = sheet_name if target is None else _sheet_named(book, target)
-    if target is None:
-        return None
-    try:
-        return target, parse_range(ref)
-    except SheetsgdError:
-        pass
-    key = ref.upper()   # a defined name: the sheet's own first, then the workbook's
-    definition = book.sheets[target].names.get(key) or book.names.get(key)
-    if definition is None:
-        return None
-    return _resolve(book, sheet_name, definition.lstrip("="), depth + 1)
+    if type(node) is Ref:
+        if node.book is not None or node.sheet2 is not None:
+            return None
+        target = sheet_name if node.sheet is None else _sheet_named(book, node.sheet)
+        if target is None:
+            return None
+        return target, (node.r1, node.c1, node.r2, node.c2)
+    if type(node) is Name and node.book is None:
+        scope = sheet_name if node.sheet is None else _sheet_named(book, node.sheet)
+        if scope is None:
+            return None
+        definition = book.sheets[scope].names.get(node.name) or book.names.get(node.name)
+        if definition is None:
+            return None
+        try:
+            tree = parse(definition if definition.startswith("=") else "=" + definition)
+        except FormulaError:
+            return None
+        return _resolve(book, scope, tree, depth + 1)
+    return None
 
 
 def _sheet_named(book, name):

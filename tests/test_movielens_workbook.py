@@ -50,7 +50,7 @@ def small_build(tmp_path_factory):
 
 def test_valid_mse_cell_as_evaluated_equals_the_trainers(small_build):
     out, tables, result, _ = small_build
-    values = evaluate_workbook(out)
+    values = evaluate_workbook(out).values
     assert values[("ratings", "D3")] == pytest.approx(result.valid_mse[-1], rel=0, abs=1e-9)
     assert values[("about", next(a for s, a in values if s == "about"))] is not None
     # the train MSE cell is the MSE of the final weights over the training ratings, recomputed by NumPy
@@ -68,7 +68,7 @@ def test_check_recomputes_every_formula_and_matches(small_build, capsys):
 
 def test_every_prediction_is_the_models(small_build):
     out, tables, result, data = small_build
-    values = evaluate_workbook(out)
+    values = evaluate_workbook(out).values
     ratings = read_ratings(data)
     first = ml.FIRST_RATING_ROW
     ours = np.array([values[("ratings", f"J{first + i}")] for i in range(len(ratings))])
@@ -83,7 +83,7 @@ def test_cli_writes_the_workbook_and_reports_each_epoch(tmp_path, capsys):
     assert code == 0, err
     assert out.is_file() and f"wrote {out}" in stdout
     assert "epoch 1" in err and "epoch 2" in err and "valid MSE" in err
-    values = evaluate_workbook(out)
+    values = evaluate_workbook(out).values
     assert values[("bias", "C6")].startswith("Movie number")     # the titles are looked up by INDEX
 
 
@@ -183,7 +183,7 @@ def test_movielens_100k_valid_mse_cell_equals_the_trainers(movielens_dir, tmp_pa
     out = tmp_path / "movielens.xlsx"
     tables, result, _ = ml.make(movielens_dir / "u.data", out, movielens_dir / "u.item", epochs=1)
     assert len(tables.rating) == 100_000 and len(tables.user_ids) == 943 and len(tables.movie_ids) == 1682
-    values = evaluate_workbook(out)
+    values = evaluate_workbook(out).values
     assert values[("ratings", "D3")] == pytest.approx(result.valid_mse[-1], rel=0, abs=1e-9)
     assert values[("ratings", "D3")] < 1.0
 
@@ -202,7 +202,7 @@ def test_ratings_csv_with_sparse_ids_and_half_stars(tmp_path, capsys):
     titles.write_text("movieId,title,genres\n" + "".join(f'{m},"Film {m}, The (2001)",Drama\n' for m in movie_ids))
     out = tmp_path / "latest.xlsx"
     tables, result, _ = ml.make(data, out, titles, factors=3, epochs=2, bs=8)
-    values = evaluate_workbook(out)
+    values = evaluate_workbook(out).values
     ratings = read_ratings(data)
     first = ml.FIRST_RATING_ROW
     ours = np.array([values[("ratings", f"J{first + i}")] for i in range(len(ratings))])

@@ -24,7 +24,7 @@ from math import pow as _pow
 from . import functions  # noqa: F401  (the registry filled)
 from .functions.operators import MAX_TEXT, arith, compare, concat, elementwise, negate, percent
 from .functions.registry import call as call_function, lookup, result
-from .parser import (ArrayConst, Binary, Const, FormulaError, Func, Intersect, Isect, Missing, Name,
+from .parser import (ArrayConst, Binary, Const, FormulaError, Func, Intersect, Invoke, Isect, Missing, Name,
                      Percent, RangeOp, Ref, Spill, Table, Unary, Union, parse)
 from .ranges import Range, Union as RangeUnion
 from .trees import RelRef, has_tables, relative, resolve_tables
@@ -178,6 +178,9 @@ class Compiler:
             return self._finish(lambda r, c: _union([f(r, c) for f in items]), array, ref, st)
         if t is Spill:
             return self.spill(n, array, ref, st, depth)
+        if t is Invoke:
+            st.reasons.append("unsupported: calling a LAMBDA")
+            return _const(VALUE)
         if t is Ref or t is Table:          # a tree not made relative (never from compile_cell)
             raise TypeError(f"compile a relative tree: {t.__name__} found")
         return _const(VALUE)

@@ -190,6 +190,17 @@ class Union(Node):
         return self.items
 
 
+class Invoke(Node):
+    """LAMBDA(x, x+1)(2): calling the function a formula made (Excel 365)."""
+    __slots__ = ("callee", "args")
+
+    def __init__(self, callee, args):
+        self.callee, self.args = callee, args
+
+    def children(self):
+        return [self.callee, *self.args]
+
+
 class Spill(Node):
     """A1#: the range an array formula anchored at A1 spills into."""
     __slots__ = ("operand",)
@@ -454,7 +465,11 @@ class _Parser:
             args = self.call(name)
             if name == "SINGLE" and len(args) == 1:        # _xlfn.SINGLE(x) is @x
                 return Intersect(args[0])
-            return Func(name, args)
+            node = Func(name, args)
+            while self.peek().kind == "op" and self.peek().text == "(" and not self.peek().space:
+                self.next()
+                node = Invoke(node, self.call(name))
+            return node
         if k == "op" and t.text == "(":
             e = self.expr(0, union=True)
             self.expect(")")

@@ -440,9 +440,12 @@ def MMULT(a, b):
         return ra
     if type(rb) is ExcelError:
         return rb
-    if n * k * m > 100_000:    # large: NumPy (a hostile file must not take minutes)
-        prod = np.array(ra, dtype=float) @ np.array(rb, dtype=float)
-        return Array([[x if x - x == 0.0 else NUM for x in row] for row in prod.tolist()])
+    if n * k * m > 100_000:    # large: NumPy, adding in the same order (BLAS's order depends on the CPU)
+        x, y = np.array(ra, dtype=float), np.array(rb, dtype=float)
+        prod = np.zeros((n, m))
+        for j in range(k):
+            prod = prod + x[:, j:j + 1] * y[j:j + 1, :]
+        return Array([[v if v - v == 0.0 else NUM for v in row] for row in prod.tolist()])
     bcols = [[rb[i][j] for i in range(k)] for j in range(m)]
     out = []
     for arow in ra:
