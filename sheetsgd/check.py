@@ -37,6 +37,7 @@ from .formula.refs import COL_LETTERS, cell_name, parse_cell, sheet_ref
 from .formula.values import ExcelError
 
 ABS_FLOOR = 1e-15            # numbers this close match whatever their size
+NOTHING_CHECKED = 3          # exit status: formula cells, none of which could be compared
 PROGRESS_CELLS = 100_000     # above this many formula cells, say what is happening on stderr
 
 
@@ -108,6 +109,21 @@ class Report:
     def ok(self):
         return self.total("mismatched") == 0
 
+    @property
+    def checked(self):
+        """Formula cells compared with a cached value (matched or not)."""
+        return self.total("matched") + self.total("mismatched")
+
+    @property
+    def status(self):
+        """The exit status this report asks for: 1 a mismatch, 3 nothing could be compared
+        (formula cells, but none with a cached value that could be checked), else 0."""
+        if not self.ok:
+            return 1
+        if self.checked == 0 and self.total("formulas") > 0:
+            return NOTHING_CHECKED
+        return 0
+
 
 def check_workbook(path, tolerance=1e-12, show=None, progress=None, keep=None):
     """Read, evaluate and compare one workbook; a Report per sheet (see the module docstring).
@@ -128,7 +144,10 @@ def check_workbook(path, tolerance=1e-12, show=None, progress=None, keep=None):
         read_s = time.perf_counter() - t0
         lint = _lint(book)
         t0 = time.perf_counter()
-        results = evaluate(book, announce=_announce(progress), own_constants=True).results()
+        try:
+            results = evaluate(book, announce=_announce(progress), own_constants=True).results()
+        except SheetsgdError as e:              # the work budget: the file is refused
+            raise SheetsgdError(f"{path}: {e}") from None
         eval_s = time.perf_counter() - t0
 
         report = Report(path=str(path), tolerance=tolerance, read_s=read_s, eval_s=eval_s)
@@ -295,16 +314,35 @@ def format_report(report, show=10):
             rel = f"  rel diff {m.rel:.1e}" if m.rel is not None else ""
             lines.append(f"    {sheet_ref(sheet, m.cell)}: file {show_value(m.cached)}, "
                          f"computed {show_value(m.computed)}{rel}")
+    elif report.status == NOTHING_CHECKED:
+        lines.append("  NOTHING CHECKED: " + _unchecked_why(report) + "; no formula cell was compared "
+                     f"with the file (exit status {NOTHING_CHECKED})")
     else:
         n_ok = report.total("matched")
         lines.append(f"  OK: all {n_ok:,} checked formula cells match the file "
                      f"(relative tolerance {report.tolerance:g}, absolute floor {ABS_FLOOR:g})")
+    if report.status != NOTHING_CHECKED and report.total("no_cached"):
+        lines.append("  WARNING: " + _unchecked_why(report, cached_only=True) + " (not compared)")
     if any(s.max_rel > report.tolerance for s in report.sheets if s.matched and not s.mismatched):
         lines.append(f"  (a max rel diff above {report.tolerance:g} on a matching sheet is on values "
                      f"near 0, within the {ABS_FLOOR:g} absolute floor)")
     for sheet, cell, why in report.lint or []:
         lines.append(f"{report.path}: {sheet_ref(sheet, cell)}: {why}")
     return lines
+
+
+def _unchecked_why(report, cached_only=False):
+    """'12 formula cells have no cached value (the program that saved the file did not store
+    it: openpyxl saves none), 3 are not checkable'."""
+    parts = []
+    n = report.total("no_cached")
+    if n:
+        parts.append(f"{n:,} formula cell{'s have' if n != 1 else ' has'} no cached value (the program that "
+                     f"saved the file did not store {'them' if n != 1 else 'it'}: openpyxl, for one, stores none)")
+    u = sum(sum(s.uncheckable.values()) for s in report.sheets)
+    if u and not cached_only:
+        parts.append(f"{u:,} {'are' if u != 1 else 'is'} not checkable (reasons above)")
+    return ", ".join(parts) or "no formula cell holds a value to compare"
 
 
 def _stderr(echo):
@@ -317,7 +355,8 @@ def _stderr(echo):
 
 
 def run(files, tolerance=1e-12, show=10, echo=print, keep=None):
-    """`sheetsgd check FILES...`: 0 all match, 1 any mismatch, 2 any file unreadable.
+    """`sheetsgd check FILES...`: 0 all match, 1 any mismatch, 2 any file unreadable, 3 a file
+    whose formula cells could none be compared (no cached values, or none checkable).
 
     An unreadable file is one line on stderr; the other files are still checked.
     """
@@ -331,13 +370,15 @@ def run(files, tolerance=1e-12, show=10, echo=print, keep=None):
             if len(files) == 1:
                 raise
             say(f"sheetsgd: error: {e}")
-            worst = 2
+            worst = max(worst, 2, key=_SEVERITY.get)
             continue
         for line in format_report(report, show=show):
             echo(line)
-        if not report.ok:
-            worst = max(worst, 1)
+        worst = max(worst, report.status, key=_SEVERITY.get)
     return worst
+
+
+_SEVERITY = {0: 0, NOTHING_CHECKED: 1, 1: 2, 2: 3}      # several files: the worst one's status
 
 
 # ---------------------------------------------------------------------------- eval

@@ -22,7 +22,7 @@ from functools import partial
 from math import pow as _pow
 
 from . import functions  # noqa: F401  (the registry filled)
-from .functions.operators import MAX_TEXT, arith, compare, concat, elementwise, negate, percent
+from .functions.operators import MAX_TEXT, arith, binary, compare, concat, elementwise, negate, percent
 from .functions.registry import call as call_function, lookup, result
 from .parser import (ArrayConst, Binary, Const, FormulaError, Func, Intersect, Invoke, Isect, Missing, Name,
                      Percent, RangeOp, Ref, Spill, Table, Unary, Union, parse)
@@ -339,6 +339,8 @@ class Compiler:
     # ------------------------------------------------------------ operators
     def binary(self, n, array, st, depth):
         fns = [self.node(x, array, False, st, depth + 1) for x in n.operands]
+        if len(fns) > 8:                    # =A1+A2+...+A999: a loop, not 999 nested closures
+            return _chain(n.ops, fns)
         acc = fns[0]
         for op, f in zip(n.ops, fns[1:]):
             acc = _binary(op, acc, f)
@@ -536,6 +538,22 @@ def _binary(op, a, b):
             return elementwise(partial(compare, op), x, y)
         return compare(op, x, y)
     return cmp
+
+
+def _chain(ops, fns):
+    """A long run of operators of one precedence, left to right."""
+    first, rest = fns[0], list(zip([partial(binary, op) for op in ops], fns[1:]))
+
+    def f(r, c):
+        acc = first(r, c)
+        for op, g in rest:
+            y = g(r, c)
+            if type(acc) is Array or type(y) is Array:
+                acc = elementwise(op, acc, y)
+            else:
+                acc = op(acc, y)
+        return acc
+    return f
 
 
 def _arith(op, a, b):

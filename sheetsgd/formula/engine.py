@@ -25,7 +25,7 @@ from operator import gt, itemgetter
 from . import plan
 from .compiler import Compiler, intersect
 from .parser import FormulaError
-from .ranges import BudgetExceeded, Grid, Range, TooLarge, WorkBudget
+from .ranges import BudgetExceeded, Grid, Range, TooLarge, WorkBudget, _Active
 from .ranges import Union as RangeUnion
 from .refs import parse_range
 from .results import Results
@@ -197,7 +197,7 @@ class Engine:
     def run(self):
         """Compute every formula cell."""
         from .runner import Runner
-        with _computing():
+        with _computing(self.budget):
             if self.plan is None:
                 self.plan = plan_book(self)
             Runner(self).run_all()
@@ -357,15 +357,21 @@ def _label(key):
 
 class _computing:
     """While computing: Python's cyclic garbage collector paused (millions of small objects, no
-    cycles: each full collection would walk them all) and a recursion limit for deep formulas."""
+    cycles: each full collection would walk them all), a recursion limit for deep formulas, and
+    the work budget arrays are charged to."""
+
+    def __init__(self, budget=None):
+        self.budget = budget
 
     def __enter__(self):
+        self.outer, _Active.budget = _Active.budget, self.budget
         self.gc = gc.isenabled()
         gc.disable()
         self.limit = sys.getrecursionlimit()
         sys.setrecursionlimit(max(self.limit, RECURSION_LIMIT))
 
     def __exit__(self, *exc):
+        _Active.budget = self.outer
         sys.setrecursionlimit(self.limit)
         if self.gc:
             gc.enable()
@@ -397,7 +403,7 @@ def evaluate_text(text, book=None, sheet=None):
     eng = Engine(book)
     if sheet not in eng.grids:
         eng._add_sheet(sheet, Sheet(sheet), False)
-    with _computing():
+    with _computing(eng.budget):
         eng.plan = plan_book(eng)
         from .runner import Runner
         Runner(eng).run_all()

@@ -375,12 +375,11 @@ def _rows_read(ref, u, others):
             if lo <= hi and hi >= u.r0:
                 return None
         return "before"
-    if m0 == 0 and m2 == 1:                        # a growing range: a .. r+d
-        a, d = ref.r1, ref.r2
-        if a > u.r0 + d:
-            return None
-        return "before" if d < 0 else "same row" if d == 0 else None
-    return None
+    # one end fixed (row a), one moving with the row (r + d): B$1:B(r-1), a running total
+    a, d = (ref.r1, ref.r2) if m0 == 0 else (ref.r2, ref.r1)
+    if a >= u.r0:
+        return None
+    return "before" if d < 0 else "same row" if d == 0 else None
 
 
 def _column_order(same_row):

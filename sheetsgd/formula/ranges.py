@@ -20,6 +20,7 @@ ensure), so reading a range never sees a formula cell without its value.
 """
 from bisect import bisect_left, bisect_right
 
+from ..errors import SheetsgdError
 from .values import Array, ExcelError
 
 MAX_ARRAY_CELLS = 4_000_000     # cells of one range or array held as an Array (~300 MB)
@@ -27,8 +28,9 @@ SMALL = 256                     # ranges up to this many cells are read cell by 
 _MISS = object()
 
 
-class BudgetExceeded(Exception):
-    """The evaluation touched more cells than its work budget allows (see WorkBudget)."""
+class BudgetExceeded(SheetsgdError):
+    """The evaluation touched more cells than its work budget allows (see WorkBudget): the
+    file is refused, with one line naming the limit."""
 
 
 class WorkBudget:
@@ -44,12 +46,28 @@ class WorkBudget:
     def charge(self, n):
         self.used += n
         if self.used > self.limit:
-            raise BudgetExceeded(f"more than {self.limit:,} cell reads and array elements "
-                                 f"(the work budget of one evaluation)")
+            raise BudgetExceeded(f"refused: computing it takes more than {self.limit:,} cell reads "
+                                 f"and array elements (the work budget of one evaluation)")
 
 
 class TooLarge(Exception):
     """An array of more than MAX_ARRAY_CELLS cells was asked for."""
+
+
+class _Active:
+    """The budget of the evaluation running now (one at a time), for code that makes arrays
+    without an engine at hand (operators applied element by element, MMULT)."""
+    budget = None
+
+
+def new_array(h, w):
+    """Account for an h x w array about to be made: TooLarge past MAX_ARRAY_CELLS, and charged
+    to the running evaluation's work budget."""
+    n = h * w
+    if n > MAX_ARRAY_CELLS:
+        raise TooLarge(f"an array of {n:,} cells (more than {MAX_ARRAY_CELLS:,})")
+    if _Active.budget is not None:
+        _Active.budget.charge(n)
 
 
 class Grid:
@@ -64,6 +82,7 @@ class Grid:
         self.max_row, self.max_col = dims
         self.pending = {}                 # col -> steps computing cells of the column not run yet
                                           # (a column not listed: not known, so checked)
+        self.verified = {}                # col -> row up to which every formula cell has its value
         self._occupied = None             # (sorted columns, {col: sorted rows})
 
     # -- one cell
@@ -100,13 +119,16 @@ class Grid:
         pending, fcols = self.pending, self.formula_cols
         near = range(c1, c2 + 1) if c2 - c1 < len(fcols) else [c for c in fcols if c1 <= c <= c2]
         cols = [c for c in near if pending.get(c, 1) and c in fcols]
-        store = self.store
+        store, verified = self.store, self.verified
         for c in cols:
-            rows = self.formula_cols.get(c)
-            if rows:
-                for r in rows[bisect_left(rows, r1):bisect_right(rows, r2)]:
-                    if (r, c) not in store:
-                        self.ensure(self.name, r, c)
+            rows = fcols[c]
+            done = verified.get(c, 0)
+            start = max(r1, done + 1)             # rows up to `done` were found computed before
+            for r in rows[bisect_left(rows, start):bisect_right(rows, r2)]:
+                if (r, c) not in store:
+                    self.ensure(self.name, r, c)
+            if start <= done + 1 and r2 > done:   # what was scanned joins what was verified
+                verified[c] = r2
 
 
 def _contains(rows, r):
@@ -181,10 +203,8 @@ class Range:
     def array(self):
         """Every value, blanks included, as an Array."""
         h, w = self.shape
-        if h * w > MAX_ARRAY_CELLS:
-            raise TooLarge(f"a range of {h * w:,} cells (more than {MAX_ARRAY_CELLS:,} as one array)")
+        new_array(h, w)
         g = self.grid
-        g.budget.charge(h * w)
         g.ready(self.r1, self.c1, self.r2, self.c2)
         get = g.store.get
         cols = range(self.c1, self.c2 + 1)

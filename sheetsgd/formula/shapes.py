@@ -128,7 +128,7 @@ class Shapes:
             tree = parse(text)
         except FormulaError as e:
             return Shape(None, f"unparsable formula: {e}", None, array)
-        if has_tables(tree):
+        if "[" in text and has_tables(tree):
             tree = resolve_tables(tree, self.engine.book, sheet, row, col)
         rel = relative(tree, row, col)
         try:
@@ -155,6 +155,8 @@ class Shapes:
         if tmpl is None:
             return None, ()
         roles, _ = tmpl
+        if _REL_ROW not in roles:               # no row to fill in: the text is its own template
+            return text.replace("{", "{{").replace("}", "}}"), ()
         pieces, offs, at = [], [], 0
         for role, m in zip(roles, _DIGITS.finditer(text)):
             pieces.append(text[at:m.start()].replace("{", "{{").replace("}", "}}"))

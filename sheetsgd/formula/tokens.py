@@ -69,17 +69,32 @@ class Token:
         return f"{self.kind} {self.text!r}"
 
 
+# The token a character can start, tried first: most tokens need no walk through every
+# alternative of _TOKEN (digits and operators are most of a long formula).
+_NUMBER_OR_ROWS = re.compile(r"(?P<num>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)(?![:\w$])")
+_OPERATOR = re.compile(r"(?P<op><>|<=|>=|[-+*/^&=<>%(),;:{}@])")
+_SPACE = re.compile(r"(?P<ws>\s+)")
+_FIRST = {}
+for _ch in "0123456789.":
+    _FIRST[_ch] = _NUMBER_OR_ROWS
+for _ch in "-+*/^&=<>%(),;:{}@":
+    _FIRST[_ch] = _OPERATOR
+for _ch in " \t\r\n":
+    _FIRST[_ch] = _SPACE
+
+
 def tokenize(text):
     """Every token of formula text (without its leading '='), ending with an 'end' token."""
     toks, pos, n, space = [], 0, len(text), False
-    match = _TOKEN.match
+    first, full = _FIRST.get, _TOKEN
     while pos < n:
-        m = match(text, pos)
+        rx = first(text[pos])
+        m = rx.match(text, pos) if rx is not None else None
+        if m is None:
+            m = full.match(text, pos)
         if m is None:
             raise TokenError(text, pos)
         kind = m.lastgroup
-        if m.group("ref") is not None:
-            kind = "ref"
         if kind == "ws":
             space = True
         else:

@@ -40,12 +40,13 @@ def numbers(args, direct_text=True):
     for a in args:
         t = type(a)
         if t is Range or t is Union or t is Array:
-            for v in a.values():
-                tv = type(v)
-                if tv is float:
-                    out.append(v)
-                elif tv is ExcelError:
-                    return v
+            vals = a.values()
+            got = [v for v in vals if type(v) is float]
+            if len(got) != len(vals):           # text, TRUE/FALSE skipped; an error stops
+                err = first_error(vals)
+                if err is not None:
+                    return err
+            out.extend(got)
         elif a is MISSING or a is None:
             continue
         else:

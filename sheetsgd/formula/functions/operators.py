@@ -13,6 +13,7 @@ path for two floats, and applies them element by element to arrays (elementwise(
 """
 import math
 
+from ..ranges import new_array
 from ..values import DIV0, NA, NUM, Array, ExcelError, to_number, to_text
 
 MAX_TEXT = 32767     # Excel's limit on the characters of one cell's text
@@ -132,6 +133,7 @@ def elementwise(f, *args):
         return f(*args)
     h = max(a.shape[0] for a in arrays)
     w = max(a.shape[1] for a in arrays)
+    new_array(h, w)
     out = []
     for i in range(h):
         row = []

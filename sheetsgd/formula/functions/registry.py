@@ -229,6 +229,8 @@ def convert_scalars(f, args):
         k = f.kind(i)
         conv = k.convert
         if conv is None:
+            if type(v) is ExcelError and k.mode == "array":
+                return v                    # SUMPRODUCT(#REF!): the error, not an array of it
             continue
         if v is MISSING:
             out[i] = k.empty if k.empty is not MISSING else MISSING
@@ -246,6 +248,8 @@ def broadcast(fn, args, lifted):
     arrays = [args[i] for i in lifted]
     h = max(a.shape[0] for a in arrays)
     w = max(a.shape[1] for a in arrays)
+    from ..ranges import new_array
+    new_array(h, w)
     out = []
     for i in range(h):
         row = []
