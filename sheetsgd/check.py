@@ -37,7 +37,8 @@ from .formula.refs import COL_LETTERS, cell_name, parse_cell, sheet_ref
 from .formula.values import ExcelError
 
 ABS_FLOOR = 1e-15            # numbers this close match whatever their size
-NOTHING_CHECKED = 3          # exit status: formula cells, none of which could be compared
+NOTHING_CHECKED = 1          # exit status: formula cells, none of which could be compared (as a
+                             # mismatch: nothing was confirmed; the report's last line says which)
 PROGRESS_CELLS = 100_000     # above this many formula cells, say what is happening on stderr
 
 
@@ -116,7 +117,7 @@ class Report:
 
     @property
     def status(self):
-        """The exit status this report asks for: 1 a mismatch, 3 nothing could be compared
+        """The exit status this report asks for: 1 a mismatch, or nothing could be compared
         (formula cells, but none with a cached value that could be checked), else 0."""
         if not self.ok:
             return 1
@@ -355,8 +356,8 @@ def _stderr(echo):
 
 
 def run(files, tolerance=1e-12, show=10, echo=print, keep=None):
-    """`sheetsgd check FILES...`: 0 all match, 1 any mismatch, 2 any file unreadable, 3 a file
-    whose formula cells could none be compared (no cached values, or none checkable).
+    """`sheetsgd check FILES...`: 0 all match, 1 any mismatch or a file whose formula cells could
+    none be compared (no cached values, or none checkable), 2 any file unreadable.
 
     An unreadable file is one line on stderr; the other files are still checked.
     """
@@ -378,7 +379,7 @@ def run(files, tolerance=1e-12, show=10, echo=print, keep=None):
     return worst
 
 
-_SEVERITY = {0: 0, NOTHING_CHECKED: 1, 1: 2, 2: 3}      # several files: the worst one's status
+_SEVERITY = {0: 0, 1: 1, 2: 2}      # several files: the worst one's status
 
 
 # ---------------------------------------------------------------------------- eval

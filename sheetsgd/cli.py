@@ -180,11 +180,11 @@ def check(files, tolerance, show):
     and the cells that cannot be checked (volatile like RAND, or unsupported).
     A RAND cell keeps the value the file stores; the cells computed from it
     use that stored value and are checked.
-    Exit code 0 when every checkable cell matches, 1 on any mismatch,
-    2 when a file cannot be read, 3 when no formula cell could be compared
-    (the file holds no cached values: openpyxl saves none; or none is
-    checkable). Cells without a cached value are always named on a line
-    of their own.
+    Exit code 0 when every checkable cell matches; 1 on any mismatch, and
+    when no formula cell could be compared (the file holds no cached values:
+    openpyxl saves none; or none is checkable), said on a NOTHING CHECKED
+    line; 2 when a file cannot be read. Cells without a cached value are
+    always counted on a line of their own.
 
     \b
     Example:

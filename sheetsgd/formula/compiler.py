@@ -19,20 +19,20 @@ and for what-if changes), and why a cell cannot be checked (an unknown function,
 reference to another workbook, names nested too deep).
 """
 from functools import partial
-from math import pow as _pow
 
 from . import functions  # noqa: F401  (the registry filled)
-from .functions.operators import MAX_TEXT, arith, binary, compare, concat, elementwise, negate, percent
-from .functions.registry import call as call_function, lookup, result
+from .closures import (as_array_or_value, as_number, as_value, binary_closure, caller, cell_reader, chain,
+                       const, intersect, memo, negation, to_array, top_array, unary, union_of)
+from .functions.operators import percent
+from .functions.registry import lookup
 from .parser import (ArrayConst, Binary, Const, FormulaError, Func, Intersect, Invoke, Isect, Missing, Name,
                      Percent, RangeOp, Ref, Spill, Table, Unary, Union, parse)
 from .ranges import Range, Union as RangeUnion
 from .trees import RelRef, has_tables, relative, resolve_tables
-from .values import DIV0, MISSING, NAME, NULL, NUM, REF, VALUE, Array, ExcelError
+from .values import MISSING, NAME, NULL, NUM, REF, VALUE, Array, ExcelError
 
 MAX_NAME_DEPTH = 64          # defined names inside defined names
 MAX_COMPILED_DEPTH = 1024    # nesting of the tree once names are expanded
-_MISS = object()
 
 
 class Compiled:
@@ -69,52 +69,6 @@ class Context:
         return self.engine.reference(text, self.sheet, self.row, self.col)
 
 
-def intersect(v, r, c):
-    """Excel's implicit intersection of a value with the cell (r, c): a reference gives the cell
-    on its row or column (#VALUE! when there is none), an array its first value."""
-    t = type(v)
-    if t is Range:
-        r1, c1, r2, c2 = v.r1, v.c1, v.r2, v.c2
-        if r1 == r2:
-            rr = r1
-        elif r1 <= r <= r2:
-            rr = r
-        else:
-            return VALUE
-        if c1 == c2:
-            cc = c1
-        elif c1 <= c <= c2:
-            cc = c
-        else:
-            return VALUE
-        return v.grid.value(rr, cc)
-    if t is Array:
-        return v.rows[0][0] if v.rows and v.rows[0] else VALUE
-    if t is RangeUnion:
-        return VALUE
-    return v
-
-
-def as_value(v, r, c):
-    """A computed result where one value is wanted."""
-    t = type(v)
-    if t is Range or t is RangeUnion:
-        return intersect(v, r, c)
-    return v
-
-
-def as_array_or_value(v):
-    """A computed result in array mode: references become Arrays (a single cell its value)."""
-    t = type(v)
-    if t is Range:
-        if v.r1 == v.r2 and v.c1 == v.c2:
-            return v.grid.value(v.r1, v.c1)
-        return v.array()
-    if t is RangeUnion:
-        return VALUE
-    return v
-
-
 class Compiler:
     """Compiles trees for the cells of one sheet of an engine."""
 
@@ -133,17 +87,17 @@ class Compiler:
     def compile_tree(self, rel, array):
         st = _State()
         fn = self.node(rel, array, False, st, 0)
-        top = _top_array(fn) if array else fn       # a plain cell's result: engine.final(v, r, c)
+        top = top_array(fn) if array else fn       # a plain cell's result: engine.final(v, r, c)
         return Compiled(top, list(st.reads.values()), st.reasons, st.dynamic, st.volatile, st.positional)
 
     # ------------------------------------------------------------ nodes
     def node(self, n, array, ref, st, depth):
         if depth > MAX_COMPILED_DEPTH:
             st.reasons.append("formula nested too deeply once its names are expanded")
-            return _const(NUM)
+            return const(NUM)
         t = type(n)
         if t is Const:
-            return _const(n.value)
+            return const(n.value)
         if t is RelRef:
             return self.reference(n, array, ref, st)
         if t is Binary:
@@ -158,13 +112,13 @@ class Compiler:
             return self.name(n, array, ref, st, depth)
         if t is Unary:
             a = self.node(n.operand, array, False, st, depth + 1)
-            return _negate(a) if n.minus % 2 else (_to_number(a) if n.minus else a)
+            return negation(a) if n.minus % 2 else (as_number(a) if n.minus else a)
         if t is Percent:
-            return _unary_op(percent, self.node(n.operand, array, False, st, depth + 1))
+            return unary(percent, self.node(n.operand, array, False, st, depth + 1))
         if t is Missing:
-            return _const(MISSING)
+            return const(MISSING)
         if t is ArrayConst:
-            return _const(Array([list(row) for row in n.rows]))
+            return const(Array([list(row) for row in n.rows]))
         if t is Intersect:
             st.positional = True
             a = self.node(n.operand, array, True, st, depth + 1)
@@ -175,15 +129,15 @@ class Compiler:
             return self.isect(n, array, ref, st, depth)
         if t is Union:
             items = [self.node(x, array, True, st, depth + 1) for x in n.items]
-            return self._finish(lambda r, c: _union([f(r, c) for f in items]), array, ref, st)
+            return self._finish(lambda r, c: union_of([f(r, c) for f in items]), array, ref, st)
         if t is Spill:
             return self.spill(n, array, ref, st, depth)
         if t is Invoke:
             st.reasons.append("unsupported: calling a LAMBDA")
-            return _const(VALUE)
+            return const(VALUE)
         if t is Ref or t is Table:          # a tree not made relative (never from compile_cell)
             raise TypeError(f"compile a relative tree: {t.__name__} found")
-        return _const(VALUE)
+        return const(VALUE)
 
     def _finish(self, fn, array, ref, st):
         """A closure that may give a reference, adapted to what the parent wants."""
@@ -198,18 +152,18 @@ class Compiler:
     def reference(self, n, array, ref, st):
         if n.book is not None:
             st.reasons.append(f"reference to another workbook ({n.book})")
-            return _const(REF)
+            return const(REF)
         sheet = n.sheet or self.sheet
         if n.sheet2 is not None:
             return self.reference_3d(n, array, ref, st)
         grid = self.engine.grid(sheet)
         if grid is None:
-            return _const(REF)
+            return const(REF)
         if n.m != (0, 0, 0, 0):
             st.positional = True
         st.reads[(sheet, id(n))] = (sheet, n)
         if n.cell and not ref:
-            return _cell_reader(grid, n)
+            return cell_reader(grid, n)
         at = n.at
 
         def rng(r, c):
@@ -234,7 +188,7 @@ class Compiler:
         try:
             i, j = sorted((order.index(n.sheet), order.index(n.sheet2)))
         except ValueError:
-            return _const(REF)
+            return const(REF)
         parts = []
         for s in order[i:j + 1]:
             one = RelRef(s, n.r1, n.c1, n.r2, n.c2, n.m)
@@ -294,7 +248,7 @@ class Compiler:
     def name(self, n, array, ref, st, depth):
         if n.book is not None:
             st.reasons.append(f"name in another workbook ({n.book}!{n.name})")
-            return _const(REF)
+            return const(REF)
         local = st.let.get(n.name) if st.let else None
         if local is not None:
             return self._finish(lambda r, c: local[0], array, ref, st)
@@ -307,22 +261,22 @@ class Compiler:
                 return self.node(relative(resolve_tables(Table(n.name, frozenset(), None, None),
                                                          engine.book, scope, 1, 1), 1, 1),
                                  array, ref, st, depth + 1)
-            return _const(NAME)
+            return const(NAME)
         home = engine.name_scope(n.name, scope) or self.sheet   # a book-wide name reads from the using sheet
         key = (home, n.name, array, ref)
         if key in st.names_open:
             st.reasons.append(f"circular defined name {n.name}")
-            return _const(NAME)
+            return const(NAME)
         if len(st.names_open) >= MAX_NAME_DEPTH:
             st.reasons.append(f"defined names nested more than {MAX_NAME_DEPTH} deep")
-            return _const(NAME)
+            return const(NAME)
         body = engine.compiler(home) if home != self.sheet else self
         got = body.names.get(key)
         if got is None:
             try:
                 tree = parse("=(" + text.lstrip("=") + ")") if "," in text else parse(text)
             except FormulaError:
-                return _const(VALUE)
+                return const(VALUE)
             if has_tables(tree):
                 tree = resolve_tables(tree, engine.book, home, 1, 1)
             sub = _State(names_open=st.names_open | {key})
@@ -330,7 +284,7 @@ class Compiler:
             fn = body.node(rel, array, ref, sub, depth + 1)
             simple = type(rel) is Const or (type(rel) is RelRef and rel.cell and rel.fixed)
             if not simple and not sub.positional and not sub.dynamic and not sub.volatile and not sub.reasons:
-                fn = _memo(engine.name_memo, key, fn)   # computed once: nm1 = nm2 + nm2 ... is linear
+                fn = memo(engine.name_memo, key, fn)   # computed once: nm1 = nm2 + nm2 ... is linear
             got = body.names[key] = (fn, sub)
         fn, sub = got
         st.merge(sub)
@@ -340,10 +294,10 @@ class Compiler:
     def binary(self, n, array, st, depth):
         fns = [self.node(x, array, False, st, depth + 1) for x in n.operands]
         if len(fns) > 8:                    # =A1+A2+...+A999: a loop, not 999 nested closures
-            return _chain(n.ops, fns)
+            return chain(n.ops, fns)
         acc = fns[0]
         for op, f in zip(n.ops, fns[1:]):
-            acc = _binary(op, acc, f)
+            acc = binary_closure(op, acc, f)
         return acc
 
     # ------------------------------------------------------------ functions
@@ -354,11 +308,11 @@ class Compiler:
         f = lookup(name)
         if f is None:
             st.reasons.append(f"unsupported function {name}")
-            return _const(NAME)
+            return const(NAME)
         if f.volatile:
             st.volatile = True
         if not f.accepts(len(n.args)):
-            return _const(VALUE)
+            return const(VALUE)
         if f.name in _DYNAMIC:
             st.dynamic = True
         if f.context:
@@ -367,11 +321,11 @@ class Compiler:
         for i, a in enumerate(n.args):
             k = f.kind(i)
             if type(a) is Missing:
-                args.append(_const(MISSING))
+                args.append(const(MISSING))
             elif k.mode == "value":
                 args.append(self.node(a, array, False, st, depth + 1))
             elif k.mode == "array":
-                args.append(_to_array(self.node(a, True, False, st, depth + 1)))
+                args.append(to_array(self.node(a, True, False, st, depth + 1)))
             elif k.name == "address":
                 sub = _State()                  # located, not read: no dependency on its cells
                 args.append(self.node(a, array, True, sub, depth + 1))
@@ -383,20 +337,20 @@ class Compiler:
         lazy = [i for i in range(len(args)) if f.kind(i).mode == "lazy" and type(n.args[i]) is not Missing]
         ctx = partial(Context, self.engine, self.sheet, array) if f.context else None
         ranges = [i for i in range(len(args)) if f.kind(i).name == "range"]
-        return _caller(f, args, lazy, ctx, ranges)
+        return caller(f, args, lazy, ctx, ranges)
 
     def let(self, n, array, st, depth):
         """LET(name1, value1, ..., calculation): each name computed once, in order."""
         args = n.args
         if len(args) < 3 or len(args) % 2 == 0:
-            return _const(VALUE)
+            return const(VALUE)
         slots, fns = [], []
         saved = dict(st.let) if st.let else {}
         st.let = dict(saved)
         for name_node, value in zip(args[:-1:2], args[1:-1:2]):
             if type(name_node) is not Name:
                 st.let = saved
-                return _const(VALUE)
+                return const(VALUE)
             fns.append(self.node(value, array, True, st, depth + 1))
             slot = [None]
             slots.append(slot)
@@ -444,235 +398,3 @@ class _State:
 
 def _static_refs(n):
     return type(n.left) is RelRef and type(n.right) is RelRef
-
-
-# ---------------------------------------------------------------- closures
-def _const(v):
-    return lambda r, c: v
-
-
-def _cell_reader(grid, n):
-    """One cell, relative or not: a dict lookup (a formula cell not computed yet: on demand)."""
-    store, value = grid.store, grid.value
-    (dr, dc), (mr, mc) = (n.r1, n.c1), (n.m[0], n.m[1])
-    if n.wrap:
-        def read(r, c):
-            r1, c1, _, _ = n.at(r, c)
-            return value(r1, c1)
-        return read
-    if mr and mc:
-        def read(r, c):
-            v = store.get((r + dr, c + dc), _MISS)
-            return value(r + dr, c + dc) if v is _MISS else v
-    elif mr:
-        def read(r, c):
-            v = store.get((r + dr, dc), _MISS)
-            return value(r + dr, dc) if v is _MISS else v
-    elif mc:
-        def read(r, c):
-            v = store.get((dr, c + dc), _MISS)
-            return value(dr, c + dc) if v is _MISS else v
-    else:
-        key = (dr, dc)
-
-        def read(r, c):
-            v = store.get(key, _MISS)
-            return value(dr, dc) if v is _MISS else v
-    return read
-
-
-def _memo(memo, key, fn):
-    def memoised(r, c):
-        v = memo.get(key, _MISS)
-        if v is _MISS:
-            v = memo[key] = fn(r, c)
-        return v
-    return memoised
-
-
-def _union(items):
-    for x in items:
-        if type(x) is ExcelError:
-            return x
-        if type(x) is not Range:
-            return VALUE
-    return RangeUnion(items)
-
-
-def _to_array(fn):
-    def arr(r, c):
-        v = fn(r, c)
-        t = type(v)
-        if t is Array or t is ExcelError:
-            return v
-        return Array([[v]])
-    return arr
-
-
-def _top_array(fn):
-    """An array formula's result: a reference's values as an Array."""
-    def top(r, c):
-        return as_array_or_value(fn(r, c))
-    return top
-
-
-_ARITH = {"+", "-", "*", "/", "^"}
-
-
-def _binary(op, a, b):
-    if op in _ARITH:
-        return _arith(op, a, b)
-    if op == "&":
-        def cat(r, c):
-            x, y = a(r, c), b(r, c)
-            if type(x) is str and type(y) is str and len(x) + len(y) <= MAX_TEXT:
-                return x + y
-            if type(x) is Array or type(y) is Array:
-                return elementwise(concat, x, y)
-            return concat(x, y)
-        return cat
-
-    def cmp(r, c):
-        x, y = a(r, c), b(r, c)
-        if type(x) is Array or type(y) is Array:
-            return elementwise(partial(compare, op), x, y)
-        return compare(op, x, y)
-    return cmp
-
-
-def _chain(ops, fns):
-    """A long run of operators of one precedence, left to right."""
-    first, rest = fns[0], list(zip([partial(binary, op) for op in ops], fns[1:]))
-
-    def f(r, c):
-        acc = first(r, c)
-        for op, g in rest:
-            y = g(r, c)
-            if type(acc) is Array or type(y) is Array:
-                acc = elementwise(op, acc, y)
-            else:
-                acc = op(acc, y)
-        return acc
-    return f
-
-
-def _arith(op, a, b):
-    slow = partial(arith, op)
-
-    def other(x, y):
-        if type(x) is Array or type(y) is Array:
-            return elementwise(slow, x, y)
-        return slow(x, y)
-    if op == "+":
-        def f(r, c):
-            x, y = a(r, c), b(r, c)
-            if type(x) is float and type(y) is float:
-                z = x + y
-                return z if z - z == 0.0 else NUM
-            return other(x, y)
-    elif op == "-":
-        def f(r, c):
-            x, y = a(r, c), b(r, c)
-            if type(x) is float and type(y) is float:
-                z = x - y
-                return z if z - z == 0.0 else NUM
-            return other(x, y)
-    elif op == "*":
-        def f(r, c):
-            x, y = a(r, c), b(r, c)
-            if type(x) is float and type(y) is float:
-                z = x * y
-                return z if z - z == 0.0 else NUM
-            return other(x, y)
-    elif op == "/":
-        def f(r, c):
-            x, y = a(r, c), b(r, c)
-            if type(x) is float and type(y) is float and y != 0.0:
-                z = x / y
-                return z if z - z == 0.0 else NUM
-            return other(x, y)
-    else:                       # ^: a positive base has no zero or domain rules to apply
-        def f(r, c):
-            x, y = a(r, c), b(r, c)
-            if type(x) is float and type(y) is float and x > 0.0:
-                try:
-                    z = _pow(x, y)
-                except OverflowError:
-                    return NUM
-                return z if z - z == 0.0 else NUM
-            return other(x, y)
-    return f
-
-
-def _negate(a):
-    def f(r, c):
-        x = a(r, c)
-        if type(x) is float:
-            return 0.0 - x
-        if type(x) is Array:
-            return elementwise(negate, x)
-        return negate(x)
-    return f
-
-
-def _to_number(a):
-    """'--x': the value as a number (TRUE -> 1, "3" -> 3)."""
-    return _unary_op(lambda v: negate(negate(v)), a)
-
-
-def _unary_op(op, a):
-    def f(r, c):
-        x = a(r, c)
-        if type(x) is Array:
-            return elementwise(op, x)
-        return op(x)
-    return f
-
-
-def _number_caller(f, a):
-    """A function of one number (SQRT, EXP, ...): a float goes straight to it."""
-    impl, slow = f.impl, call_function
-
-    def called(r, c):
-        x = a(r, c)
-        if type(x) is float:
-            try:
-                v = impl(x)
-            except ZeroDivisionError:
-                return DIV0
-            except (OverflowError, ValueError):
-                return NUM
-            if type(v) is float:
-                return v if v - v == 0.0 else NUM
-            return result(v)
-        return slow(f, [x])
-    return called
-
-
-def _caller(f, args, lazy, ctx, ranges):
-    """The closure calling registry entry f with its compiled arguments."""
-    impl_call = call_function
-    n = len(args)
-    if n == 1 and not ctx and f.kinds[:1] and f.kinds[0].name == "number":
-        return _number_caller(f, args[0])
-    if not lazy and not ctx and not ranges:
-        if n == 1:
-            a0 = args[0]
-            return lambda r, c: impl_call(f, [a0(r, c)])
-        if n == 2:
-            a0, a1 = args
-            return lambda r, c: impl_call(f, [a0(r, c), a1(r, c)])
-        return lambda r, c: impl_call(f, [a(r, c) for a in args])
-
-    def called(r, c):
-        vals = [partial(a, r, c) if i in lazy else a(r, c) for i, a in enumerate(args)]
-        for i in ranges:
-            v = vals[i]
-            if type(v) is not Range and type(v) is not RangeUnion and v is not MISSING:
-                return v if type(v) is ExcelError else VALUE
-        if ctx is None:
-            return impl_call(f, vals)
-        here = ctx()                # one per call: a cell computed on demand meanwhile has its own
-        here.row, here.col = r, c
-        return impl_call(f, vals, here)
-    return called

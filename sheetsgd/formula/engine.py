@@ -22,7 +22,7 @@ import sys
 from bisect import bisect_left
 from operator import gt, itemgetter
 
-from . import plan
+
 from .compiler import Compiler, intersect
 from .parser import FormulaError
 from .ranges import BudgetExceeded, Grid, Range, TooLarge, WorkBudget, _Active

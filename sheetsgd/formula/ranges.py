@@ -60,6 +60,12 @@ class _Active:
     budget = None
 
 
+def charge(n):
+    """Charge n steps of work (products a matrix multiplication adds) to the running evaluation."""
+    if _Active.budget is not None:
+        _Active.budget.charge(n)
+
+
 def new_array(h, w):
     """Account for an h x w array about to be made: TooLarge past MAX_ARRAY_CELLS, and charged
     to the running evaluation's work budget."""

@@ -4,7 +4,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
 
 import numpy as np
 
-from ..ranges import new_array
+from ..ranges import charge, new_array
 from ..values import DIV0, NA, NUM, VALUE, Array, ExcelError
 from .args import grid, numbers, plain_sum
 from .criteria import matching_positions
@@ -437,7 +437,7 @@ def MMULT(a, b):
     if k != k2:
         return VALUE
     new_array(n, m)
-    new_array(n * k, m)            # the products to add
+    charge(n * k * m)              # the products to add
     ra, rb = _numeric_matrix(a), _numeric_matrix(b)
     if type(ra) is ExcelError:
         return ra
