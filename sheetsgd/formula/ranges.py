@@ -90,6 +90,7 @@ class Grid:
                                           # (a column not listed: not known, so checked)
         self.verified = {}                # col -> row up to which every formula cell has its value
         self._occupied = None             # (sorted columns, {col: sorted rows})
+        self._floats = {}                 # col -> (first row, [floats of rows first..]): see floats()
 
     # -- one cell
     def value(self, r, c):
@@ -115,9 +116,29 @@ class Grid:
             self._occupied = (sorted(cols), cols)
         return self._occupied
 
-    def forget_occupied(self):
-        """After cells were added or removed (a what-if change): rebuild the index when next asked."""
+    def forget(self):
+        """After a cell changed (a what-if change): what was derived from the values is rebuilt
+        when next asked."""
         self._occupied = None
+        self._floats = {}
+        self.verified = {}
+
+    def floats(self, c, r1, r2):
+        """The values of column c, rows r1..r2, when every one of them is a number (a FloatList),
+        else None. Kept per column and extended as rows are asked for, so a growing range read
+        row after row (a running total: SUM($B$1:B5), SUM($B$1:B6), ...) costs a slice each."""
+        got = self._floats.get(c)
+        if got is None or r1 < got[0]:
+            got = self._floats[c] = (r1, FloatList())
+        start, vals = got
+        end = start + len(vals) - 1
+        if r2 > end:
+            get = self.store.get
+            more = [get((r, c)) for r in range(end + 1, r2 + 1)]
+            if any(type(v) is not float for v in more):
+                return None
+            vals.extend(more)
+        return FloatList(vals[r1 - start:r2 - start + 1])
 
     def ready(self, r1, c1, r2, c2):
         """Compute the formula cells inside the block that have no value yet (only columns with
@@ -135,6 +156,11 @@ class Grid:
                     self.ensure(self.name, r, c)
             if start <= done + 1 and r2 > done:   # what was scanned joins what was verified
                 verified[c] = r2
+
+
+class FloatList(list):
+    """A list known to hold only floats (Range.values() of a column of numbers)."""
+    __slots__ = ()
 
 
 def _contains(rows, r):
@@ -200,6 +226,12 @@ class Range:
 
     def values(self):
         """The non-blank values, row by row."""
+        if self.c1 == self.c2 and self.r2 - self.r1 >= SMALL:     # a long column: maybe all numbers
+            self.grid.ready(self.r1, self.c1, self.r2, self.c2)
+            got = self.grid.floats(self.c1, self.r1, self.r2)
+            if got is not None:
+                self.grid.budget.charge(len(got))
+                return got
         get = self.grid.store.get
         return [v for v in map(get, self._keys()) if v is not None]
 

@@ -4,7 +4,7 @@ A "values" argument arrives as a reference (formula/ranges.py's Range or Union),
 single value, or MISSING (left empty). These helpers apply Excel's rules for each use, the
 same for every function, so each function's code says only what is its own.
 """
-from ..ranges import Range, Union
+from ..ranges import FloatList, Range, Union
 from ..values import MISSING, VALUE, Array, ExcelError, to_number
 
 
@@ -41,6 +41,9 @@ def numbers(args, direct_text=True):
         t = type(a)
         if t is Range or t is Union or t is Array:
             vals = a.values()
+            if type(vals) is FloatList:
+                out.extend(vals)
+                continue
             got = [v for v in vals if type(v) is float]
             if len(got) != len(vals):           # text, TRUE/FALSE skipped; an error stops
                 err = first_error(vals)
