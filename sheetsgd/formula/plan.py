@@ -14,6 +14,7 @@
    reference (they keep their cached values and are reported by name).
 """
 from bisect import bisect_left, bisect_right
+from operator import eq
 
 from .refs import MAX_ROW, a1
 
@@ -91,48 +92,39 @@ def build_units(engine):
 
 
 def _column_units(engine, sheet, c, rows, cells):
+    """One column's formula cells as runs and array units. A cell's shape comes from its text's
+    key (shapes.py, no parsing once the key is known); a run filled down is recognised many
+    cells at a time by writing the shape's text at each row (_filled)."""
     out = []
     run = None                    # [first row, last row, shape]
-    prev, pfmt, lo, hi, offs, one = None, None, 0, 0, (), None
-    n, i, no_chunk_before = len(rows), -1, 0
+    n, i = len(rows), 0
     arrays = engine.array_rows.get((sheet, c), ())
-    shapes = engine.shapes
-    while i + 1 < n:
-        i += 1
+    shapes, cell_shape = engine.shapes, engine.cell_shape
+    while i < n:
         r, cell = rows[i], cells[i]
         if cell is None:          # a cell of an array range
+            i += 1
             continue
-        if (run is not None and i >= no_chunk_before and run[2] is prev and pfmt is not None
-                and not cell.array_ref and run[1] == r - 1
-                and cell.formula == (pfmt(r + one) if one is not None else pfmt(*[r + o for o in offs]))):
-            k = _chunk(rows, cells, i, arrays, pfmt, offs, one, hi)
-            if k:                 # inside a run filled down: the next rows in one go
-                run[1] = r + k - 1
-                i += k - 1
-                continue
-            no_chunk_before = i + CHUNK
-        if (pfmt is not None and not cell.array_ref and lo <= r <= hi and cell.formula == (
-                pfmt(r + one) if one is not None else pfmt(*[r + o for o in offs]))):
-            shape = prev          # filled down from the cell above: no parsing
-        else:
-            shape = shapes.for_text(cell.formula, sheet, r, c, bool(cell.array_ref))
-        engine.cell_shape[(sheet, r, c)] = shape
-        if shape is not prev:
-            prev, offs = shape, shape.offs
-            pfmt = shape.fmt.format if shape.fmt is not None else None
-            one = offs[0] if len(offs) == 1 else None
-            lo = 1 - min(offs, default=0)
-            hi = MAX_ROW - max(offs, default=0)
-        if cell.array_ref:
+        array = bool(cell.array_ref)
+        shape = shapes.for_text(cell.formula, sheet, r, c, array)
+        cell_shape[(sheet, r, c)] = shape
+        if array:
             _close(out, sheet, c, run)
             run = None
             out.append(ArrayUnit(sheet, r, c, shape, engine.array_bounds((sheet, r, c))))
+            i += 1
             continue
         if run is not None and r == run[1] + 1 and shape is run[2]:
             run[1] = r
+            # two cells in a row of one shape: maybe filled down, try the next ones many at a time
+            k = _filled(rows, cells, i + 1, arrays, shape)
+            if k:                 # the next k cells are this shape written at their rows
+                run[1] = rows[i + k]
+            i += k + 1
             continue
         _close(out, sheet, c, run)
         run = [r, r, shape]
+        i += 1
     _close(out, sheet, c, run)
     return out
 
@@ -142,29 +134,36 @@ def _close(out, sheet, c, run):
         out.append(Run(sheet, c, run[0], run[1], run[2]))
 
 
-def _chunk(rows, cells, i, arrays, pfmt, offs, one, hi):
-    """How many cells from index i (up to CHUNK) continue the run: consecutive rows, no array
-    master among them, and each text exactly the shape's text in its row. 0 if not all do."""
-    from itertools import repeat
-    k = min(CHUNK, len(rows) - i)
-    r = rows[i]
-    if k < 8 or rows[i + k - 1] - r != k - 1 or r + k - 1 > hi:
+def _filled(rows, cells, i, arrays, shape):
+    """How many cells from index i on continue a run of `shape`: consecutive rows, no array
+    cell among them, each text the shape's text written at its row. Tried in chunks of growing
+    size (8, 16, ... CHUNK), so a run of 29 rows costs about 29 texts and one of 3,000 a dozen
+    list comparisons."""
+    fill = shape.filler()
+    if fill is None or i >= len(rows):
         return 0
-    if arrays and bisect_right(arrays, r + k - 1) > bisect_left(arrays, r):
-        return 0
-    try:
-        actual = [cell.formula for cell in cells[i:i + k]]
-    except AttributeError:        # an array member among them
-        return 0
-    if one is not None:
-        fmt = pfmt.__self__
-        if "{{" in fmt or "}}" in fmt:
-            expected = list(map(pfmt, range(r + one, r + k + one)))
-        else:                     # every slot is {0}: the row joins the literal pieces (no format call)
-            expected = list(map(str.join, map(str, range(r + one, r + k + one)), repeat(fmt.split("{0}"))))
-    else:
-        expected = [pfmt(*[x + o for o in offs]) for x in range(r, r + k)]
-    return k if actual == expected else 0
+    total, k, r = 0, 8, rows[i - 1]
+    while i < len(rows):
+        k = min(k, len(rows) - i, CHUNK)
+        if rows[i + k - 1] - r != k:                        # not consecutive rows: shorten
+            k = bisect_right(rows, r + k, i, i + k) - i
+            if k <= 0:
+                break
+        if arrays and bisect_right(arrays, r + k) > bisect_left(arrays, r + 1):
+            k = bisect_left(arrays, r + 1) - bisect_left(rows, r + 1, i, i + k)
+            if k <= 0:
+                break
+        texts = [cell.formula if cell is not None else None for cell in cells[i:i + k]]
+        expected = fill(r + 1, r + k)
+        if expected is None:
+            break
+        same = list(map(eq, texts, expected))
+        got = same.index(False) if False in same else k
+        total += got
+        if got < k:
+            break
+        i, r, k = i + k, r + k, k * 2
+    return total
 
 
 # ---------------------------------------------------------------- dependencies

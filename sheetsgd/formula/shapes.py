@@ -10,6 +10,7 @@ equals the cell above's shape written at its own row (fmt below) is matched with
 that.
 """
 import re
+from itertools import repeat
 
 from .compiler import Compiled
 from .parser import FormulaError, parse
@@ -27,12 +28,24 @@ class Shape:
     compiled: the closure and what it reads (compiler.Compiled), None when unparsable;
     reason: why its cells cannot be checked (None: they can); tree: the relative tree (for
     the vector path); fmt/offs: the text at any row is fmt.format(*[row + o for o in offs])."""
-    __slots__ = ("compiled", "reason", "tree", "array", "fmt", "offs", "vector")
+    __slots__ = ("compiled", "reason", "tree", "array", "text", "row", "_fill", "vector", "_shapes")
 
-    def __init__(self, compiled, reason, tree, array, fmt=None, offs=()):
+    def __init__(self, compiled, reason, tree, array, text=None, row=0, shapes=None):
         self.compiled, self.reason, self.tree, self.array = compiled, reason, tree, array
-        self.fmt, self.offs = fmt, offs
+        self.text, self.row, self._shapes = text, row, shapes
+        self._fill = 0              # not made yet (None: the text cannot be filled down)
         self.vector = None          # set by the planner: can the NumPy path compute a block of it?
+
+    def filler(self):
+        """fill(first row, last row) -> this shape's text written at each of those rows (None
+        where a reference would leave the grid); None if the text cannot be written so."""
+        if self._fill == 0:
+            self._fill = None
+            if self.text is not None and self._shapes is not None:
+                fmt, offs = self._shapes.format(self.text, self.row)
+                if fmt is not None:
+                    self._fill = _filler(fmt, offs)
+        return self._fill
 
     @property
     def fn(self):
@@ -144,31 +157,58 @@ class Shapes:
             reason = "volatile " + ", ".join(names)
         if compiled.fn is None:
             compiled = None
-        fmt, offs = self.format(text, row)
-        return Shape(compiled, reason, rel, array, fmt, offs)
+        return Shape(compiled, reason, rel, array, text, row, self)
 
     def format(self, text, row):
-        """The text as a str.format template with its relative row numbers as slots."""
-        tmpl = self.templates.get(_DIGITS.sub("#", text), 0)
-        if tmpl == 0:
-            tmpl = template(text)
-        if tmpl is None:
-            return None, ()
-        roles, _ = tmpl
-        if _REL_ROW not in roles:               # no row to fill in: the text is its own template
-            return text.replace("{", "{{").replace("}", "}}"), ()
-        pieces, offs, at = [], [], 0
-        for role, m in zip(roles, _DIGITS.finditer(text)):
-            pieces.append(text[at:m.start()].replace("{", "{{").replace("}", "}}"))
-            if role == _REL_ROW:
-                if m.group(0) != str(int(m.group(0))):
-                    return None, ()      # leading zeros: leave it to the careful path
-                off = int(m.group(0)) - row
-                if off not in offs:      # one slot per distinct offset: E6 and F6 share {0}
-                    offs.append(off)
-                pieces.append("{%d}" % offs.index(off))
-            else:
-                pieces.append(m.group(0))
-            at = m.end()
-        pieces.append(text[at:].replace("{", "{{").replace("}", "}}"))
-        return "".join(pieces), tuple(offs)
+        """The text as a str.format template with its relative row numbers as slots, and each
+        slot's row offset: (fmt, offs), or (None, ()) when the text cannot be so written."""
+        return _format(self.templates, text, row)
+
+
+def _filler(fmt, offs):
+    lo = 1 - min(offs, default=0)
+    hi = MAX_ROW - max(offs, default=0)
+    if not offs:
+        text = fmt.format()
+        return lambda a, b: [text] * (b - a + 1)
+    if len(offs) == 1 and "{{" not in fmt and "}}" not in fmt:
+        pieces, one = fmt.split("{0}"), offs[0]
+
+        def fill(a, b):               # every slot is {0}: the row joins the literal pieces
+            if a < lo or b > hi:
+                return None
+            return list(map(str.join, map(str, range(a + one, b + one + 1)), repeat(pieces)))
+        return fill
+
+    def fill(a, b):
+        if a < lo or b > hi:
+            return None
+        return [fmt.format(*[x + o for o in offs]) for x in range(a, b + 1)]
+    return fill
+
+
+def _format(templates, text, row):
+    """(fmt, offs) of a text at its row: see Shapes.format."""
+    tmpl = templates.get(_DIGITS.sub("#", text), 0)
+    if tmpl == 0:
+        tmpl = template(text)
+    if tmpl is None:
+        return None, ()
+    roles, _ = tmpl
+    if _REL_ROW not in roles:               # no row to fill in: the text is its own template
+        return text.replace("{", "{{").replace("}", "}}"), ()
+    pieces, offs, at = [], [], 0
+    for role, m in zip(roles, _DIGITS.finditer(text)):
+        pieces.append(text[at:m.start()].replace("{", "{{").replace("}", "}}"))
+        if role == _REL_ROW:
+            if m.group(0) != str(int(m.group(0))):
+                return None, ()      # leading zeros: leave it to the careful path
+            off = int(m.group(0)) - row
+            if off not in offs:      # one slot per distinct offset: E6 and F6 share {0}
+                offs.append(off)
+            pieces.append("{%d}" % offs.index(off))
+        else:
+            pieces.append(m.group(0))
+        at = m.end()
+    pieces.append(text[at:].replace("{", "{{").replace("}", "}}"))
+    return "".join(pieces), tuple(offs)
