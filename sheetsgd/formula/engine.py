@@ -111,7 +111,8 @@ class Engine:
             fcells[c] = cells
         for rows in self.array_rows.values():
             rows.sort()
-        self.grids[name] = Grid(name, store, fcols, self.ensure, self.budget, (max_r, max_c))
+        self.grids[name] = Grid(name, store, fcols, self.ensure, self.budget, (max_r, max_c),
+                                sheet.const_runs())
 
     # ------------------------------------------------------------ what compiling asks
     def grid(self, sheet):

@@ -79,8 +79,10 @@ def new_array(h, w):
 class Grid:
     """One sheet: values so far, formula cells not computed yet, and the occupied rows per column."""
 
-    def __init__(self, name, store, formula_cols, ensure, budget, dims):
+    def __init__(self, name, store, formula_cols, ensure, budget, dims, runs=None):
         self.name = name
+        self.runs = runs or {}            # {col: [[first row, last row, values]]}: constants as the
+                                          # reader found them in columns (read without the dict)
         self.store = store                # {(row, col): value}
         self.formula_cols = formula_cols  # {col: sorted rows of formula cells (array members included)}
         self.ensure = ensure              # ensure(sheet, row, col): compute a formula cell now
@@ -122,6 +124,15 @@ class Grid:
         self._occupied = None
         self._floats = {}
         self.verified = {}
+
+    def column(self, c, r1, r2):
+        """The values of column c, rows r1..r2 (blank None), from a run of constants when one
+        covers them, else from the store."""
+        for a, b, vals in self.runs.get(c, ()):
+            if a <= r1 and r2 <= b:
+                return vals[r1 - a:r2 - a + 1]
+        get = self.store.get
+        return list(map(get, [(r, c) for r in range(r1, r2 + 1)]))
 
     def floats(self, c, r1, r2):
         """The values of column c, rows r1..r2, when every one of them is a number (a FloatList),
@@ -237,6 +248,26 @@ class Range:
 
     def count_nonblank(self):
         return len(self.values())
+
+    def clipped_shape(self):
+        """(rows, columns) of the part of the range inside its sheet's used area: beyond it
+        every cell is blank."""
+        g = self.grid
+        h = max(0, min(self.r2, g.max_row) - self.r1 + 1)
+        w = max(0, min(self.c2, g.max_col) - self.c1 + 1)
+        return h, w
+
+    def flat(self, h, w):
+        """The values of the top-left h x w cells, row by row, blanks (None) included."""
+        g = self.grid
+        g.budget.charge(h * w)
+        g.ready(self.r1, self.c1, self.r1 + h - 1, self.c1 + w - 1)
+        get = g.store.get
+        if w == 1:
+            c = self.c1
+            return list(map(get, [(r, c) for r in range(self.r1, self.r1 + h)]))
+        cols = range(self.c1, self.c1 + w)
+        return [get((r, c)) for r in range(self.r1, self.r1 + h) for c in cols]
 
     def array(self):
         """Every value, blanks included, as an Array."""

@@ -247,9 +247,10 @@ class Runner:
                 got = next((step_bad[d] for d in p.deps[i] if d in step_bad), None)
                 if got is None:
                     continue
-                text = f"depends on {got[0][0]}!{a1(got[0][1], got[0][2])} ({got[1]})"
-                for k in keys:
-                    reasons.setdefault(k, text)
+            # every other cell of the step may read it (a recurrence's rows read each other)
+            text = f"depends on {got[0][0]}!{a1(got[0][1], got[0][2])} ({got[1]})"
+            for k in keys:
+                reasons.setdefault(k, text)
             step_bad[i] = got
 
 
@@ -267,7 +268,13 @@ def _segments(runs):
 
 def _step_columns(step):
     """The (sheet, col) whose formula cells a step computes, each once."""
-    return sorted({(k[0], k[2]) for k in _step_keys(step)})
+    if isinstance(step, tuple):
+        return sorted({(k[0], k[2]) for k in step[1]})
+    if step.kind == "run":
+        return [(step.sheet, step.col)]
+    if step.kind == "array":
+        return [(step.sheet, c) for c in range(step.bounds[1], step.bounds[3] + 1)]
+    return sorted({(step.sheet, u.col) for u in step.runs + step.lazy})
 
 
 def _step_keys(step):

@@ -110,6 +110,13 @@ class Array:
     def array(self):
         return self
 
+    def clipped_shape(self):
+        return self.shape
+
+    def flat_part(self, h, w):
+        """The values of the top-left h x w cells, row by row."""
+        return [v for row in self.rows[:h] for v in row[:w]]
+
     def __repr__(self):
         return f"Array({self.rows!r})"
 

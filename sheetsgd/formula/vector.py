@@ -64,6 +64,8 @@ def compute_run(engine, run):
     c = run.col
     store.update(zip([(r, c) for r in range(run.r0, run.r1 + 1)], out))
     engine.cells_vectorized += len(out)
+    if vx.numbers is not None and run.r1 - run.r0 >= 64:     # read again by the next runs: keep it
+        engine.np_columns[(run.sheet, c, run.r0, run.r1)] = (vx.numbers, None)
     return True
 
 
@@ -75,6 +77,7 @@ class VectorRun:
         self.sheet, self.col, self.r0, self.r1 = run.sheet, run.col, run.r0, run.r1
         self.n = run.r1 - run.r0 + 1
         self.lenient = 0          # > 0 inside IF branches (see fin)
+        self.numbers = None       # the run's values as a NumPy array, when they are numbers
 
     # ------------------------------------------------------------ nodes
     def eval(self, node, array=False):
@@ -168,7 +171,8 @@ class VectorRun:
             data = np.broadcast_to(data, (n,))
         if v.kind == "num":
             finite(data)
-            return (data + 0.0).tolist()        # + 0.0: Excel never shows -0
+            self.numbers = data + 0.0            # + 0.0: Excel never shows -0
+            return self.numbers.tolist()
         return data.astype(bool).tolist()
 
     # ------------------------------------------------------------ references
@@ -230,7 +234,7 @@ class VectorRun:
                 for r in missing:
                     eng.ensure(grid.name, r, c)
                 complete = all((r, c) in store for r in frows)
-        vals = list(map(store.get, [(r, c) for r in range(ra, rb + 1)]))
+        vals = grid.column(c, ra, rb)
         types = set(map(type, vals))
         if types == {float}:
             got = np.array(vals, dtype=float), None

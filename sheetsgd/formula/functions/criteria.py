@@ -5,11 +5,12 @@ A criterion is a value or text: 23 (equal to the number 23: the text "23" does n
 (wildcards * ? with ~ escaping), "=" (only truly empty cells), "<>" (every cell that holds
 something, a formula's "" included), "" (blank or ""). Text compares without regard to case.
 
-matching_positions() applies criteria to ranges of one shape, visiting only the cells that
-hold something: a blank's verdict is decided once, so COUNTIF(A:A, "<>1") costs what A:A
-holds, not a million cells.
+matching() applies criteria to ranges of one shape, reading only the part of them inside the
+used area (beyond it every cell is blank, and a blank's verdict is decided once), so
+COUNTIF(A:A, "<>1") costs what the sheet holds, not a million cells.
 """
 import re
+from operator import and_
 
 from ..values import Array, ExcelError, parse_number, to_text
 from .operators import compare
@@ -117,32 +118,49 @@ def _errors():
 _ERRORS = _errors()
 
 
-def matching_positions(pairs):
-    """The positions (i, j) that meet every (range or array, criterion) pair, with the count of
-    blank positions that meet them all (their positions not listed: every range is blank
-    there). Ranges of different shapes: None."""
-    shape = None
-    preds = []
+def matching(pairs):
+    """Criteria applied to ranges (or arrays) of one shape. Returns (keep, blanks, (h, w)):
+    keep[k] tells whether the k-th cell, row by row, of the top-left h x w block meets every
+    criterion, the block being as large as the ranges' used areas reach (beyond it every range
+    is blank); blanks counts the cells beyond it, all blank, that meet them all. None when the
+    ranges differ in shape.
+
+    A range's values are read once; a criterion is decided once per distinct value, so 100k
+    cells holding "train" and "valid" cost two tests and a lookup each."""
+    shape = pairs[0][0].shape
+    if any(rng.shape != shape for rng, _ in pairs):
+        return None
+    h = w = 0
+    for rng, _ in pairs:
+        ch, cw = rng.clipped_shape()
+        h, w = max(h, ch), max(w, cw)
+    keep = None
+    all_blank = True
     for rng, crit in pairs:
-        if shape is None:
-            shape = rng.shape
-        elif rng.shape != shape:
-            return None
-        preds.append((rng, criterion(crit)))
-    held = set()
-    cells = []
-    for rng, pred in preds:
-        got = {(i, j): v for i, j, v in rng.cells()}
-        cells.append(got)
-        held.update(got)
-    keep = []
-    for pos in sorted(held):
-        if all(pred(got.get(pos)) for (_, pred), got in zip(preds, cells)):
-            keep.append(pos)
-    blanks = 0
-    if all(pred(None) for _, pred in preds):
-        blanks = shape[0] * shape[1] - len(held)
-    return keep, blanks, shape
+        pred = criterion(crit)
+        vals = _flat(rng, h, w)
+        ok = _decide(pred, vals)
+        keep = ok if keep is None else list(map(and_, keep, ok))
+        all_blank = all_blank and pred(None)
+    blanks = shape[0] * shape[1] - h * w if all_blank else 0
+    return keep if keep is not None else [], blanks, (h, w)
+
+
+def _flat(rng, h, w):
+    return rng.flat(h, w) if hasattr(rng, "flat") and not hasattr(rng, "rows") else rng.flat_part(h, w)
+
+
+def _decide(pred, values):
+    """[pred(v) for v in values], deciding once per distinct value where the values allow."""
+    typed = list(zip(map(type, values), values))    # TRUE and 1.0 are one key in a set: not here
+    try:
+        distinct = set(typed)
+    except TypeError:
+        return [pred(v) for v in values]
+    if len(distinct) * 4 > len(values):
+        return [pred(v) for v in values]
+    hits = {tv for tv in distinct if pred(tv[1])}
+    return list(map(hits.__contains__, typed))
 
 
 def text_of(v):

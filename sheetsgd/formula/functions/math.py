@@ -7,7 +7,7 @@ import numpy as np
 from ..ranges import charge, new_array
 from ..values import DIV0, NA, NUM, VALUE, Array, ExcelError
 from .args import grid, numbers, plain_sum
-from .criteria import matching_positions
+from .criteria import matching
 from .operators import _power
 from .registry import MS, registrar
 from ..vectorize import V, VR, Fallback, c_exp, c_ln, c_log10, each, num, sequential_sum, unary
@@ -502,15 +502,16 @@ def _resized(sum_range, rng):
     return sum_range
 
 
-def _sum_at(values, positions, average=False):
-    xs = []
-    for i, j in positions:
-        v = values.get(i, j)
-        t = type(v)
-        if t is float:
-            xs.append(v)
-        elif t is ExcelError:
-            return v
+def _sum_kept(values, keep, h, w, average=False):
+    """SUMIF's sum (or AVERAGEIF's mean) of the numbers among values' cells where keep is TRUE;
+    the first error among the kept cells is the result."""
+    from itertools import compress
+    kept = list(compress(values.flat(h, w) if hasattr(values, "grid") else values.flat_part(h, w), keep))
+    xs = [v for v in kept if type(v) is float]
+    if len(xs) != len(kept):
+        err = next((v for v in kept if type(v) is ExcelError), None)
+        if err is not None:
+            return err
     if average:
         return DIV0 if not xs else plain_sum(xs) / len(xs)
     return plain_sum(xs)
@@ -518,20 +519,21 @@ def _sum_at(values, positions, average=False):
 
 def sum_if(rng, crit, sum_range, average):
     values = rng if sum_range is None else _resized(grid(sum_range), rng)
-    got = matching_positions([(rng, crit)])
+    got = matching([(rng, crit)])
     if got is None:
         return VALUE
-    keep, _, _ = got
-    return _sum_at(values, keep, average)
+    keep, _, (h, w) = got
+    return _sum_kept(values, keep, h, w, average)
 
 
 def sum_ifs(values, pairs, average):
     if any(r.shape != values.shape for r, _ in pairs):
         return VALUE
-    got = matching_positions(pairs)
+    got = matching(pairs)
     if got is None:
         return VALUE
-    return _sum_at(values, got[0], average)
+    keep, _, (h, w) = got
+    return _sum_kept(values, keep, h, w, average)
 
 
 @function("SUMIF", "range, value, range?", doc=MS + "sumif-function-169b8c99-c05c-4483-a712-1697a653039b")

@@ -3,7 +3,7 @@ import math
 
 from ..values import DIV0, NUM, VALUE, Array, ExcelError, to_number
 from .args import non_blank, numbers, numbers_a, plain_sum
-from .criteria import matching_positions
+from .criteria import matching
 from .math import sum_if, sum_ifs
 from .registry import MS, registrar
 from ..vectorize import V, VR, Fallback
@@ -163,17 +163,17 @@ def COUNTBLANK(rng):
 
 @function("COUNTIF", "range, value", doc=MS + "countif-function-e0de10c6-f885-4e71-abb4-1f464816df34")
 def COUNTIF(rng, crit):
-    keep, blanks, _ = matching_positions([(rng, crit)])
-    return float(len(keep) + blanks)
+    keep, blanks, _ = matching([(rng, crit)])
+    return float(sum(keep) + blanks)
 
 
 @function("COUNTIFS", "(range, value)...", doc=MS + "countifs-function-dda3dc6e-f74e-4aee-88bc-aa8c2a866842")
 def COUNTIFS(*args):
-    got = matching_positions(list(zip(args[::2], args[1::2])))
+    got = matching(list(zip(args[::2], args[1::2])))
     if got is None:
         return VALUE
     keep, blanks, _ = got
-    return float(len(keep) + blanks)
+    return float(sum(keep) + blanks)
 
 
 @function("AVERAGEIF", "range, value, range?", doc=MS + "averageif-function-faec8e2e-0dec-4308-af69-f5576d8ac642")
