@@ -16,7 +16,7 @@ from .compiler import Compiled
 from .parser import FormulaError, parse
 from .refs import MAX_ROW
 from .tokens import TokenError, cell_parts, tokenize
-from .trees import has_tables, relative, resolve_tables, _table_at
+from .trees import has_tables, relative, resolve_tables, table_key, table_span
 
 _DIGITS = re.compile(r"[0-9]+")
 _REL_ROW, _CONST = 1, 0
@@ -28,13 +28,15 @@ class Shape:
     compiled: the closure and what it reads (compiler.Compiled), None when unparsable;
     reason: why its cells cannot be checked (None: they can); tree: the relative tree (for
     the vector path); fmt/offs: the text at any row is fmt.format(*[row + o for o in offs])."""
-    __slots__ = ("compiled", "reason", "tree", "array", "text", "row", "_fill", "vector", "_shapes")
+    __slots__ = ("compiled", "reason", "tree", "array", "text", "row", "_fill", "vector", "_shapes", "span")
 
     def __init__(self, compiled, reason, tree, array, text=None, row=0, shapes=None):
         self.compiled, self.reason, self.tree, self.array = compiled, reason, tree, array
         self.text, self.row, self._shapes = text, row, shapes
         self._fill = 0              # not made yet (None: the text cannot be filled down)
         self.vector = None          # set by the planner: can the NumPy path compute a block of it?
+        self.span = None            # structured references: span(row) -> (first, last), the rows
+                                    # around row where the same text is the same shape
 
     def filler(self):
         """fill(first row, last row) -> this shape's text written at each of those rows (None
@@ -45,6 +47,8 @@ class Shape:
                 fmt, offs = self._shapes.format(self.text, self.row)
                 if fmt is not None:
                     self._fill = _filler(fmt, offs)
+                    if self._fill is not None and self.span is not None:
+                        self._fill = _bounded(self._fill, self.span)
         return self._fill
 
     @property
@@ -117,9 +121,8 @@ class Shapes:
             nums = _DIGITS.findall(text)
             if len(nums) == len(roles):
                 parts = [sheet, skel, array, col if rel_col else None]
-                if "[" in skel:                     # [@Col]: which table the cell is in
-                    t = _table_at(getattr(self.engine.book, "tables", None) or {}, sheet, row, col)
-                    parts.append(t.name if t is not None else None)
+                if "[" in skel:                     # [@Col]: which table the cell is in, ...
+                    parts.append(table_key(self.engine.book, sheet, row, col))
                 for n, role in zip(nums, roles):
                     if role == _REL_ROW:
                         v = int(n)
@@ -141,7 +144,8 @@ class Shapes:
             tree = parse(text)
         except FormulaError as e:
             return Shape(None, f"unparsable formula: {e}", None, array)
-        if "[" in text and has_tables(tree):
+        tables = "[" in text and has_tables(tree)
+        if tables:
             tree = resolve_tables(tree, self.engine.book, sheet, row, col)
         rel = relative(tree, row, col)
         try:
@@ -157,7 +161,11 @@ class Shapes:
             reason = "volatile " + ", ".join(names)
         if compiled.fn is None:
             compiled = None
-        return Shape(compiled, reason, rel, array, text, row, self)
+        shape = Shape(compiled, reason, rel, array, text, row, self)
+        if tables:
+            book = self.engine.book
+            shape.span = lambda r: table_span(book, r)
+        return shape
 
     def format(self, text, row):
         """The text as a str.format template with its relative row numbers as slots, and each
@@ -185,6 +193,14 @@ def _filler(fmt, offs):
             return None
         return [fmt.format(*[x + o for o in offs]) for x in range(a, b + 1)]
     return fill
+
+
+def _bounded(fill, span):
+    """A filler that writes no text past the rows where the shape's structured references mean
+    what they mean in the row above the first (a run is extended from a row of the shape)."""
+    def fill_within(a, b):
+        return fill(a, b) if b <= span(a - 1)[1] else None
+    return fill_within
 
 
 def _format(templates, text, row):

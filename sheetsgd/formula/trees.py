@@ -13,7 +13,7 @@ implicit intersection of the column's data with the formula's row, as Excel defi
 from .parser import (Binary, Const, Func, Intersect, Isect, Node, Percent, RangeOp, Ref, Spill, Table,
                      Unary, Union)
 from .refs import MAX_COL, MAX_ROW
-from .values import REF
+from .values import REF, VALUE
 
 
 class RelRef(Node):
@@ -148,8 +148,36 @@ def _table_ref(node, book, sheet, row, col):
         ra, rb = d1, d2
     if rb < ra:
         return Const(REF)
-    ref = Ref(t.sheet if t.sheet != sheet else None, ra, ca, rb, cb, (True, True, True, True))
-    return Intersect(ref) if "#THIS ROW" in sp else ref
+    on = t.sheet if t.sheet != sheet else None
+    if "#THIS ROW" in sp:           # the formula's own row of those columns (any column of the sheet)
+        if not d1 <= row <= d2:
+            return Const(VALUE)
+        return Ref(on, row, ca, row, cb, (False, True, False, True))
+    return Ref(on, ra, ca, rb, cb, (True, True, True, True))
+
+
+def table_key(book, sheet, row, col):
+    """What a formula's structured references resolve to depends on, besides its text: the
+    table the cell is in ([@Col]) and which tables' data rows hold the cell's row (#This Row
+    outside them is #VALUE!). Cells with one text and one key share a shape."""
+    tables = getattr(book, "tables", None) or {}
+    t = _table_at(tables, sheet, row, col)
+    return (t.name if t is not None else None,
+            tuple(t.r1 + (1 if t.header_rows else 0) <= row <= t.r2 - (1 if t.totals_rows else 0)
+                  for t in tables.values()))
+
+
+def table_span(book, row):
+    """(first, last): the rows around `row` that table_key sees alike (in every column)."""
+    lo, hi = 1, MAX_ROW
+    for t in (getattr(book, "tables", None) or {}).values():
+        d1, d2 = t.r1 + (1 if t.header_rows else 0), t.r2 - (1 if t.totals_rows else 0)
+        for b in (t.r1, d1, d2 + 1, t.r2 + 1):
+            if b <= row:
+                lo = max(lo, b)
+            else:
+                hi = min(hi, b - 1)
+    return lo, hi
 
 
 def _table_at(tables, sheet, row, col):
