@@ -17,7 +17,7 @@ def book_with_table():
             "D2": "=[@Age]*2", "D3": "=[@Age]*2", "D4": "=[@Age]*2",
             "F2": "=SUMPRODUCT(Table1[[#This Row],[Age]:[Fare]],{1,100})",
             "F3": "=SUMPRODUCT(Table1[[#This Row],[Age]:[Fare]],{1,100})",
-            "F6": "=SUMPRODUCT(Table1[[#This Row],[Age]:[Fare]],{1,100})",
+            **{f"F{r}": "=SUMPRODUCT(Table1[[#This Row],[Age]:[Fare]],{1,100})" for r in range(4, 9)},
             "G1": "=MAX(Table1[Age])", "G2": "=ROWS(Table1[#All])", "G3": "=Table1[[#Headers],[Fare]]"}
     other = {"B3": "=Table1[[#This Row],[Age]]+1", "B9": "=Table1[[#This Row],[Age]]+1",
              "C4": "=SUM(Table1[[#This Row],[Age]:[Fare]])"}
@@ -35,6 +35,7 @@ def test_this_row_is_the_formulas_row_of_the_columns_on_any_sheet():
     assert v[("other", "B3")] == 21.0            # Table1 is on another sheet: still row 3
     assert v[("other", "C4")] == 33.0
     # a row the table's data does not hold: #VALUE!
-    assert v[("data", "F6")] == VALUE
+    assert v[("data", "F4")] == 330.0            # filled down past the table's last row:
+    assert [v[("data", f"F{r}")] for r in range(5, 9)] == [VALUE] * 4
     assert v[("other", "B9")] == VALUE
     assert (v[("data", "G1")], v[("data", "G2")], v[("data", "G3")]) == (30.0, 4.0, "Fare")
