@@ -54,24 +54,32 @@ _MASK_DIGITS = str.maketrans("0123456789", "##########")
 _CALLED_MASKED = re.compile(r'([A-Za-z_#][A-Za-z0-9_.#]*)\s*\(')
 
 
-def _maybe_unportable(sheet):
+def _maybe_unportable(sheet, chunk=65536):
     """The (row, col) of the formula cells whose text is not surely portable."""
-    items = sheet.items_with_formulas()
-    texts = [f for f in [cell.formula for _, cell in items] if f is not None]
-    if not texts:
+    found = []
+    batch = []
+    for key, cell in sheet.items_with_formulas():
+        if cell.formula is not None:
+            batch.append((key, cell.formula))
+            if len(batch) == chunk:             # a chunk at a time: the masked copies stay small
+                found.extend(_doubtful_keys(batch))
+                batch = []
+    found.extend(_doubtful_keys(batch))
+    return found
+
+
+def _doubtful_keys(batch):
+    if not batch:
         return []
+    texts = [text for _, text in batch]
     # "\0" cannot occur in XML text: it keeps every masked text apart in one joined string
     masked = "\0".join(texts).translate(_MASK_DIGITS).split("\0")
     if len(masked) != len(texts):            # a formula built by hand holding "\0": no shortcut
-        doubtful, masked = None, None
-    else:
-        doubtful = {text for text in set(masked) if not _surely_portable_masked(text)}
-        if not doubtful:
-            return []
-    keys = [key for key, cell in items if cell.formula is not None]
-    if doubtful is None:
-        return keys
-    return [key for key, text in zip(keys, masked) if text in doubtful]
+        return [key for key, _ in batch]
+    doubtful = {text for text in set(masked) if not _surely_portable_masked(text)}
+    if not doubtful:
+        return []
+    return [key for (key, _), text in zip(batch, masked) if text in doubtful]
 
 
 def _surely_portable_masked(masked):

@@ -30,8 +30,6 @@ from hostile_files import ADDRESS_SPACE, CASES, TIMEOUT, run_capped, verdict, wr
 
 # case: why it still fails on main (owner first). Remove an entry when its fix lands.
 OPEN = {
-    "distinct_formulas": "engine: parsing 2,000 distinct 8 KB formulas still takes ~60 ms each (tokenizer and parser)",
-    "chain_2m": "engine: a chain of 2M formula cells is computed cell by cell (~55 us each: 110 s)",
 }
 
 # Seconds each now (hanging until their fix) or after: out of the quick run.

@@ -49,6 +49,7 @@ DOCUMENTED = {
     ("sheetsgd.formula.reader", "MAX_XML_ELEMENTS"): (r"^XML elements", plain),
     ("sheetsgd.formula.reader", "MAX_CHILDREN"): (r"^children of one element", plain),
     ("sheetsgd.formula.engine", "WORK_BUDGET"): (r"^work of one evaluation", plain),
+    ("sheetsgd.formula.runner", "MAX_PARSED_CHARS"): (r"^distinct formula text", plain),
     ("sheetsgd.formula.ranges", "MAX_ARRAY_CELLS"): (r"^one array", plain),
     ("sheetsgd.formula.compiler", "MAX_NAME_DEPTH"): (r"^defined names inside", plain),
     ("sheetsgd.formula.compiler", "MAX_COMPILED_DEPTH"): (r"^defined names inside", plain),

@@ -58,7 +58,7 @@ class Engine:
         self.grids = {}
         self.compilers = {}
         self.shapes = Shapes(self)
-        self.cell_shape = {}     # (sheet, row, col) -> Shape
+        self.cell_shape = {}     # (sheet, row, col) -> Shape, of the cells computed one by one
         self.reasons = {}        # (sheet, row, col) -> why the cell cannot be checked
         self.name_memo = {}      # (scope, NAME, array, ref) -> value of a name that reads no position
         self.computing = {}      # keys being computed on demand, in order (a dynamic cycle shows here)

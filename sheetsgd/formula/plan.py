@@ -99,7 +99,7 @@ def _column_units(engine, sheet, c, rows, cells):
     run = None                    # [first row, last row, shape]
     n, i = len(rows), 0
     arrays = engine.array_rows.get((sheet, c), ())
-    shapes, cell_shape = engine.shapes, engine.cell_shape
+    shapes = engine.shapes
     while i < n:
         r, cell = rows[i], cells[i]
         if cell is None:          # a cell of an array range
@@ -107,7 +107,6 @@ def _column_units(engine, sheet, c, rows, cells):
             continue
         array = bool(cell.array_ref)
         shape = shapes.for_text(cell.formula, sheet, r, c, array)
-        cell_shape[(sheet, r, c)] = shape
         if array:
             _close(out, sheet, c, run)
             run = None

@@ -24,8 +24,16 @@ class Plan:
         self.step_of_unit = {}   # unit id -> step
 
 
+MAX_PARSED_CHARS = 4_000_000   # characters of distinct formula text one evaluation parses
+
+
 def make_plan(engine):
     units = plan.build_units(engine)
+    cost = engine.shapes.parse_cost()      # nothing is parsed yet: refuse before spending it
+    if cost > MAX_PARSED_CHARS:
+        from .ranges import BudgetExceeded
+        raise BudgetExceeded(f"refused: {cost:,} characters of distinct formulas to parse, more than "
+                             f"{MAX_PARSED_CHARS:,} (a formula filled down counts once)")
     index = plan.Index(units, engine.fcols)
     order, deps, cyclic = plan.components(units, index)
     cyclic_ids = {id(c) for c in cyclic}

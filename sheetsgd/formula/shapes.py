@@ -23,32 +23,54 @@ _REL_ROW, _CONST = 1, 0
 
 
 class Shape:
-    """A formula as every cell filled from it computes it.
+    """A formula as every cell filled from it computes it: its text at the row it was first
+    met, and, made on first use (after the planner has counted what parsing will cost):
+    compiled (the closure and what it reads, compiler.Compiled; None when unparsable), reason
+    (why its cells cannot be checked; None: they can), tree (the relative tree, for the
+    vector path)."""
+    __slots__ = ("text", "sheet", "row", "col", "array", "_shapes", "_made", "_compiled", "_reason",
+                 "_tree", "_fill", "vector", "span")
 
-    compiled: the closure and what it reads (compiler.Compiled), None when unparsable;
-    reason: why its cells cannot be checked (None: they can); tree: the relative tree (for
-    the vector path); fmt/offs: the text at any row is fmt.format(*[row + o for o in offs])."""
-    __slots__ = ("compiled", "reason", "tree", "array", "text", "row", "_fill", "vector", "_shapes", "span")
-
-    def __init__(self, compiled, reason, tree, array, text=None, row=0, shapes=None):
-        self.compiled, self.reason, self.tree, self.array = compiled, reason, tree, array
-        self.text, self.row, self._shapes = text, row, shapes
+    def __init__(self, shapes, text, sheet, row, col, array):
+        self._shapes, self.text, self.sheet, self.row, self.col, self.array = shapes, text, sheet, row, col, array
+        self._made = False
         self._fill = 0              # not made yet (None: the text cannot be filled down)
         self.vector = None          # set by the planner: can the NumPy path compute a block of it?
         self.span = None            # structured references: span(row) -> (first, last), the rows
                                     # around row where the same text is the same shape
+
+    def _make(self):
+        self._compiled, self._reason, self._tree = self._shapes.make(self)
+        self._made = True
+
+    @property
+    def compiled(self):
+        if not self._made:
+            self._make()
+        return self._compiled
+
+    @property
+    def reason(self):
+        if not self._made:
+            self._make()
+        return self._reason
+
+    @property
+    def tree(self):
+        if not self._made:
+            self._make()
+        return self._tree
 
     def filler(self):
         """fill(first row, last row) -> this shape's text written at each of those rows (None
         where a reference would leave the grid); None if the text cannot be written so."""
         if self._fill == 0:
             self._fill = None
-            if self.text is not None and self._shapes is not None:
-                fmt, offs = self._shapes.format(self.text, self.row)
-                if fmt is not None:
-                    self._fill = _filler(fmt, offs)
-                    if self._fill is not None and self.span is not None:
-                        self._fill = _bounded(self._fill, self.span)
+            fmt, offs = self._shapes.format(self.text, self.row)
+            if fmt is not None:
+                self._fill = _filler(fmt, offs)
+                if self._fill is not None and self.span is not None:
+                    self._fill = _bounded(self._fill, self.span)
         return self._fill
 
     @property
@@ -110,6 +132,7 @@ class Shapes:
         self.engine = engine
         self.templates = {}          # skeleton -> template(text) (or None)
         self.by_key = {}             # key -> Shape
+        self.unkeyed = []            # shapes of texts without a key (they do not tokenize)
 
     def for_text(self, text, sheet, row, col, array=False):
         skel = _DIGITS.sub("#", text)
@@ -135,15 +158,30 @@ class Shapes:
                     key = tuple(parts)
                     shape = self.by_key.get(key)
                     if shape is None:
-                        shape = self.by_key[key] = self.make(text, sheet, row, col, array)
+                        shape = self.by_key[key] = self._new(text, sheet, row, col, array)
                     return shape
-        return self.make(text, sheet, row, col, array)
+        shape = self._new(text, sheet, row, col, array)
+        self.unkeyed.append(shape)
+        return shape
 
-    def make(self, text, sheet, row, col, array):
+    def _new(self, text, sheet, row, col, array):
+        shape = Shape(self, text, sheet, row, col, array)
+        if "[" in text:                   # maybe structured references: runs stay in one table span
+            book = self.engine.book
+            shape.span = lambda r: table_span(book, r)
+        return shape
+
+    def parse_cost(self):
+        """Characters of formula text the shapes made so far will parse (once each)."""
+        return sum(len(s.text) for s in self.by_key.values()) + sum(len(s.text) for s in self.unkeyed)
+
+    def make(self, shape):
+        """(compiled, reason, relative tree) of a shape: parsed, tables resolved, compiled."""
+        text, sheet, row, col, array = shape.text, shape.sheet, shape.row, shape.col, shape.array
         try:
             tree = parse(text)
         except FormulaError as e:
-            return Shape(None, f"unparsable formula: {e}", None, array)
+            return None, f"unparsable formula: {e}", None
         tables = "[" in text and has_tables(tree)
         if tables:
             tree = resolve_tables(tree, self.engine.book, sheet, row, col)
@@ -161,11 +199,7 @@ class Shapes:
             reason = "volatile " + ", ".join(names)
         if compiled.fn is None:
             compiled = None
-        shape = Shape(compiled, reason, rel, array, text, row, self)
-        if tables:
-            book = self.engine.book
-            shape.span = lambda r: table_span(book, r)
-        return shape
+        return compiled, reason, rel
 
     def format(self, text, row):
         """The text as a str.format template with its relative row numbers as slots, and each
