@@ -38,17 +38,24 @@ def make_book(sheets, names=None, sheet_names=None):
 def test_criteria_as_excel_documents_them():
     # COUNTIF: "=" matches only empty cells, "<>" every cell holding something ("" included),
     # "" blanks and "", "<>1" everything but the number 1 (blanks, text, TRUE included);
-    # a number never matches text that looks like it; text ignores case; wildcards * ? ~
+    # "1" and "=1" match the number and text that reads as it (Excel's cached COUNTIF(A2:A8, 23)
+    # over 23 and "23" is 2 in IronCalc's COUNTIF.xlsx), ">0" only numbers; text ignores case;
+    # wildcards * ? ~
     from sheetsgd.formula.functions.criteria import criterion
     from sheetsgd.formula.values import DIV0, NA
     values = ["train", "Train", "TRAIN ", "valid", None, "", 1.0, True, False, 0.0, NA, DIV0, "train", "tra*n", "1"]
     expect = {
         "train": [0, 1, 12], "TRAIN": [0, 1, 12], "tra*n": [0, 1, 12, 13], "tra~*n": [13],
         "=": [4], "<>": [i for i in range(len(values)) if i != 4], "": [4, 5],
-        "<>1": [i for i in range(len(values)) if i != 6], "1": [6], "TRUE": [7], ">0": [6],
+        "<>1": [i for i in range(len(values)) if i != 6], "1": [6, 14], "=1": [6, 14], "TRUE": [7], ">0": [6],
         "#N/A": [10],
     }
     for crit, hits in expect.items():
+        pred = criterion(crit)
+        assert [i for i, v in enumerate(values) if pred(v)] == hits, crit
+    # a criterion that is a value, not text: an empty cell is 0 ("the COUNTIFS function treats
+    # the empty cell as a 0 value"), an error value counts that error
+    for crit, hits in ((None, [9]), (1.0, [6, 14]), (NA, [10]), (True, [7])):
         pred = criterion(crit)
         assert [i for i, v in enumerate(values) if pred(v)] == hits, crit
     assert getattr(criterion("train"), "text_lower", None) == "train"

@@ -1,6 +1,7 @@
 """Excel's criteria (COUNTIF, SUMIF, AVERAGEIF and their -IFS) over ranges that cost what they hold.
 
-A criterion is a value or text: 23 (equal to the number 23: the text "23" does not match),
+A criterion is a value or text: 23 (equal to the number 23, or to text that reads as 23: "23"
+matches, TRUE does not; a reference to an empty cell is 0),
 ">=5", "<>1" (everything that is not 1: blanks, text and TRUE included), "apple", "a*e"
 (wildcards * ? with ~ escaping), "=" (only truly empty cells), "<>" (every cell that holds
 something, a formula's "" included), "" (blank or ""). Text compares without regard to case.
@@ -12,7 +13,7 @@ COUNTIF(A:A, "<>1") costs what the sheet holds, not a million cells.
 import re
 from operator import and_
 
-from ..values import Array, ExcelError, parse_number, to_text
+from ..values import MISSING, Array, ExcelError, parse_number, to_text
 from .operators import compare
 
 _CRITERION = re.compile(r"^(<=|>=|<>|=|<|>)?(.*)$", re.DOTALL)
@@ -60,14 +61,15 @@ def criterion(crit):
     plain text criterion ("train": a range's few distinct texts can be tested once)."""
     if type(crit) is Array:
         crit = crit.rows[0][0]
-    if crit is None:
-        crit = ""
+    if crit is None or crit is MISSING:
+        crit = 0.0                  # "If the criteria argument is a reference to an empty cell,
+                                    # the COUNTIFS function treats the empty cell as a 0 value."
     if type(crit) is ExcelError:
         return lambda v: v is crit
     if type(crit) is bool:
         return lambda v: type(v) is bool and v == crit
     if type(crit) is float:
-        return lambda v: type(v) is float and v == crit
+        return _equal_number(crit)
     m = _CRITERION.match(crit)
     op, operand = m.group(1), m.group(2)
     if op is None:
@@ -93,6 +95,8 @@ def criterion(crit):
     if x is not None:
         if op == "<>":
             return lambda v: not (type(v) is float and v == x)
+        if op == "=":
+            return _equal_number(x)
         return lambda v: type(v) is float and compare(op, v, x) is True
     if op in ("=", "<>"):
         wild = has_wildcards(operand)
@@ -108,6 +112,17 @@ def criterion(crit):
             return eq
         return lambda v: not eq(v)
     return lambda v: type(v) is str and compare(op, v, operand) is True
+
+
+def _equal_number(x):
+    """Equal to the number x: numbers, and text that reads as x (Excel counts the text "23"
+    with COUNTIF(A:A, 23) and with "=23", though not with "<>23", ">=23"...)."""
+    def eq(v):
+        t = type(v)
+        if t is float:
+            return v == x
+        return t is str and parse_number(v) == x
+    return eq
 
 
 def _errors():

@@ -536,12 +536,12 @@ def sum_ifs(values, pairs, average):
     return _sum_kept(values, keep, h, w, average)
 
 
-@function("SUMIF", "range, value, range?", doc=MS + "sumif-function-169b8c99-c05c-4483-a712-1697a653039b")
+@function("SUMIF", "range, any, range?", doc=MS + "sumif-function-169b8c99-c05c-4483-a712-1697a653039b")
 def SUMIF(rng, crit, sum_range=None):
     return sum_if(rng, crit, sum_range, False)
 
 
-@function("SUMIFS", "range, (range, value)...", doc=MS + "sumifs-function-c9e748f5-7ea7-455d-9406-611cebce642b")
+@function("SUMIFS", "range, (range, any)...", doc=MS + "sumifs-function-c9e748f5-7ea7-455d-9406-611cebce642b")
 def SUMIFS(values, *args):
     return sum_ifs(values, list(zip(args[::2], args[1::2])), False)
 

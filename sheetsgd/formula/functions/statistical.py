@@ -161,13 +161,13 @@ def COUNTBLANK(rng):
     return float(rng.size - len(held) + sum(1 for v in held if v == ""))
 
 
-@function("COUNTIF", "range, value", doc=MS + "countif-function-e0de10c6-f885-4e71-abb4-1f464816df34")
+@function("COUNTIF", "range, any", doc=MS + "countif-function-e0de10c6-f885-4e71-abb4-1f464816df34")
 def COUNTIF(rng, crit):
     keep, blanks, _ = matching([(rng, crit)])
     return float(sum(keep) + blanks)
 
 
-@function("COUNTIFS", "(range, value)...", doc=MS + "countifs-function-dda3dc6e-f74e-4aee-88bc-aa8c2a866842")
+@function("COUNTIFS", "(range, any)...", doc=MS + "countifs-function-dda3dc6e-f74e-4aee-88bc-aa8c2a866842")
 def COUNTIFS(*args):
     got = matching(list(zip(args[::2], args[1::2])))
     if got is None:
@@ -176,12 +176,12 @@ def COUNTIFS(*args):
     return float(sum(keep) + blanks)
 
 
-@function("AVERAGEIF", "range, value, range?", doc=MS + "averageif-function-faec8e2e-0dec-4308-af69-f5576d8ac642")
+@function("AVERAGEIF", "range, any, range?", doc=MS + "averageif-function-faec8e2e-0dec-4308-af69-f5576d8ac642")
 def AVERAGEIF(rng, crit, avg_range=None):
     return sum_if(rng, crit, avg_range, True)
 
 
-@function("AVERAGEIFS", "range, (range, value)...", doc=MS + "averageifs-function-48910c45-1fc0-4389-a028-f7c5c3001690")
+@function("AVERAGEIFS", "range, (range, any)...", doc=MS + "averageifs-function-48910c45-1fc0-4389-a028-f7c5c3001690")
 def AVERAGEIFS(values, *args):
     return sum_ifs(values, list(zip(args[::2], args[1::2])), True)
 
