@@ -409,15 +409,15 @@ def _main(argv):
     except OSError as e:        # the system's, not the input's: a full disk, a directory gone mid-build
         _echo_clean(f"sheetsgd: error: {e}", err=True)
         sys.exit(2)
+    except click.ClickException as e:
+        _echo_clean(f"sheetsgd: error: {e.format_message()}", err=True)
+        sys.exit(e.exit_code)
     except Exception as e:      # XlsxWriter wraps the OSError of a failed save in its FileCreateError
         from xlsxwriter.exceptions import FileCreateError
         if not isinstance(e, FileCreateError):
             raise
         _echo_clean(f"sheetsgd: error: {e}", err=True)
         sys.exit(2)
-    except click.ClickException as e:
-        _echo_clean(f"sheetsgd: error: {e.format_message()}", err=True)
-        sys.exit(e.exit_code)
     code = rv if isinstance(rv, int) else 0
     if argv is None and _LAST_BOOK:   # the process itself: leave without tearing the book down
         sys.stdout.flush()
