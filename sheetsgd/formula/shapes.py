@@ -10,7 +10,6 @@ equals the cell above's shape written at its own row (fmt below) is matched with
 that.
 """
 import re
-from itertools import repeat
 
 from .compiler import Compiled
 from .parser import FormulaError, parse
@@ -213,19 +212,12 @@ def _filler(fmt, offs):
     if not offs:
         text = fmt.format()
         return lambda a, b: [text] * (b - a + 1)
-    if len(offs) == 1 and "{{" not in fmt and "}}" not in fmt:
-        pieces, one = fmt.split("{0}"), offs[0]
+    write = fmt.format
 
-        def fill(a, b):               # every slot is {0}: the row joins the literal pieces
-            if a < lo or b > hi:
-                return None
-            return list(map(str.join, map(str, range(a + one, b + one + 1)), repeat(pieces)))
-        return fill
-
-    def fill(a, b):
+    def fill(a, b):                   # each slot's rows as ints straight into str.format
         if a < lo or b > hi:
             return None
-        return [fmt.format(*[x + o for o in offs]) for x in range(a, b + 1)]
+        return list(map(write, *[range(a + o, b + o + 1) for o in offs]))
     return fill
 
 
