@@ -30,13 +30,15 @@ def rng(r0, c0, r1, c1, absolute=True):
 
 class Offset:
     """Cell (row0 + i, col0 + j) of `sheet` for cell (i, j) of a block: a table elsewhere whose rows
-    go with this block's rows (the digits sheet's pixels beside a step sheet's images)."""
+    go with this block's rows (the digits sheet's pixels beside a step sheet's images). sheet None:
+    this sheet, no prefix (the row above a step, on universal)."""
 
     def __init__(self, sheet, row0, col0):
         self.sheet, self.row0, self.col0 = sheet, row0, col0
+        self.prefix = f"{sheet}!" if sheet else ""
 
     def __call__(self, i, j):
-        return f"{self.sheet}!{a1(self.row0 + i, self.col0 + j)}"
+        return f"{self.prefix}{a1(self.row0 + i, self.col0 + j)}"
 
 
 class _Refs(dict):
@@ -83,7 +85,7 @@ class _Compiled(_Refs):
         v = self.names.get(name)
         if isinstance(v, Offset):
             slot = self.offsets.setdefault(v, f"r{len(self.offsets)}")
-            return f"{v.sheet}!{a1(0, v.col0 + self.j)[:-1]}{{{slot}}}"      # the column, then the row slot
+            return f"{v.prefix}{a1(0, v.col0 + self.j)[:-1]}{{{slot}}}"      # the column, then the row slot
         if callable(v):
             raise Uncompilable(name)
         if v is not None:

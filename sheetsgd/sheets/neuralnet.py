@@ -105,17 +105,27 @@ def about_sheet(wb, summary):
 
 # -- the workbook -----------------------------------------------------------------------------------
 
-def train_both(seed=nn.SEED, valid=nn.VALID, hyper=None, hidden=nn.HIDDEN):
-    """The digits, the seeded split and both models trained on it (weights rounded as stored)."""
+def train_both(seed=nn.SEED, valid=nn.VALID, hyper=None, hidden=nn.HIDDEN, adam=False):
+    """The digits, the seeded split and both models trained on it (weights rounded as stored).
+    adam: also net_adam's Adam runs (runs["adam"] = {lr: models.net_adam.AdamRun}), from the net's
+    start on its mini-batches, in a third process."""
     if not isinstance(seed, int) or seed < 0:
         raise SheetsgdError(f"seed {seed!r} is not a whole number >= 0")
     digits = nn.load_digits()
     train_idx, valid_idx = nn.split(len(digits.labels), valid, seed)
     hyper = hyper or {}
-    # the two models train at once, each in its own process (they share nothing; the bits are the same)
-    trained = parallel.call_all([functools.partial(nn.train, kind, digits, train_idx, valid_idx, seed, hyper.get(kind),
-                                                   round_to=writer.stored, hidden=hidden) for kind in nn.MODELS])
+    # the models train at once, each in its own process (they share nothing; the bits are the same)
+    jobs = [functools.partial(nn.train, kind, digits, train_idx, valid_idx, seed, hyper.get(kind),
+                              round_to=writer.stored, hidden=hidden) for kind in nn.MODELS]
+    if adam:
+        start = {k: writer.stored(v) for k, v in nn.init("net", seed, hidden).items()}    # nn.train's start
+        bs = nn.check_hyper("net", hyper.get("net"))["bs"]
+        jobs.append(functools.partial(na.train_many, digits, train_idx, valid_idx, start, na.LRS, na.EPOCHS, bs,
+                                      seed))
+    trained = parallel.call_all(jobs)
     runs = dict(zip(nn.MODELS, trained))
+    if adam:
+        runs["adam"] = dict(zip(na.LRS, trained[-1]))
     return digits, train_idx, valid_idx, runs
 
 
@@ -127,14 +137,14 @@ def build(path, seed=nn.SEED, valid=nn.VALID, hyper=None, hidden=nn.HIDDEN, acti
 
 def write(path, seed=nn.SEED, valid=nn.VALID, hyper=None, hidden=nn.HIDDEN, activations=None, lecture=False):
     """build(), returning what the sheets hold: {"summary", "runs", "steps", "preds", "split"}."""
-    digits, train_idx, valid_idx, runs = train_both(seed, valid, hyper, hidden)
+    digits, train_idx, valid_idx, runs = train_both(seed, valid, hyper, hidden, adam=True)
+    adam_runs = runs.pop("adam")
     batch_idx = runs["logistic"].first_batch
     assert np.array_equal(batch_idx, runs["net"].first_batch)   # one shuffle seed: the same first batch
     h = runs["logistic"].hyper
     acts = example_activations(seed) if activations is None else activations
     net = runs["net"]      # the rest of lesson 5: Adam on the same net, fine-tuning its first layer, sin(x)
-    adam_runs = dict(zip(na.LRS, na.train_many(digits, train_idx, valid_idx, net.start, na.LRS, na.EPOCHS,
-                                               net.hyper["bs"], seed)))
+    assert all(np.array_equal(run.start[k], net.start[k]) for run in adam_runs.values() for k in net.start)
     tuned = ft.run(digits, train_idx, valid_idx, {"W": net.params["W1"], "b": net.params["b1"]}, seed,
                    round_to=writer.stored)
     fit = un.run(seed, round_to=writer.stored)

@@ -12,17 +12,18 @@ import numpy as np
 
 from ..models import universal as un
 from ..writer import a1, col_name as col_letter
-from .blocks import Blocks, bold, rng, section
+from .blocks import Blocks, Offset, bold, rng, section
 
 W = "0.000"
 
 UNITS = [f"h{j + 1}" for j in range(un.HIDDEN)]
-# {w^}, {b^}, {v^}, {c^}: the row above's weights (the start row above the first step); {v^ row} its v's.
+# {w^}, {b^}, {v^}, {c^}: the row above's weights (the start row above the first step); {v^ first}:{v^ last}
+# its v's.
 STEP = [
     ("x", None, ["x"], "={data x}", W, "the data point of this step"),
     ("y", None, ["y"], "={data y}", W, "its target"),
     ("a", "hidden: a = MAX(0, w*x + b)", UNITS, "=MAX(0,{w^}*{x$}+{b^})", W, "each unit's ReLU, from the weights above"),
-    ("pred", None, ["pred"], "={c^}+SUMPRODUCT({v^ row},{a$ row})", W, "the output c + SUMPRODUCT(v, a)"),
+    ("pred", None, ["pred"], "={c^}+SUMPRODUCT({v^ first}:{v^ last},{a$ row})", W, "the output c + SUMPRODUCT(v, a)"),
     ("err2", None, ["err^2"], "=({pred}-{y})^2", W, "the squared error e"),
     ("g", None, ["de/dpred"], "=2*({pred}-{y})", W, "its gradient 2*(pred - y)"),
     ("w", "new w = w - lr*IF(a > 0, g*v*x, 0)", UNITS, "={w^}-lr*IF({a}>0,{g$}*{v^}*{x$},0)", W,
@@ -79,16 +80,12 @@ def universal_sheet(wb, run):
         s.input((r, dc + 1), xi, "0.0")
         s.formula((r, dc + 2), f"=SIN({a1(r, dc + 1)})", yi, W)
 
-    def above(key):
-        c, _ = A.at[key]
-        return lambda i, j: a1(A.first + i - 1, c + j)
-
-    def above_row(key):
-        c, w = A.at[key]
-        return lambda i, j: f"{a1(A.first + i - 1, c)}:{a1(A.first + i - 1, c + w - 1)}"
+    def above(key, j=0):
+        """The row above's cell of a block (above the first step: the start row), for the compiled fill."""
+        return Offset(None, A.first - 1, A.at[key][0] + j)
 
     names = {f"{k}^": above(k) for k in PARAMS}
-    names["v^ row"] = above_row("v")
+    names["v^ first"], names["v^ last"] = above("v"), above("v", un.HIDDEN - 1)
     names["data x"] = lambda i, j: a1(data_first + i % n, dc + 1, True, True)
     names["data y"] = lambda i, j: a1(data_first + i % n, dc + 2, True, True)
     # the start row: the weights before the first step, in the parameter blocks' columns
