@@ -53,6 +53,7 @@ from ..values import (DIV0, MISSING, NA, NUM, VALUE, Array, ExcelError, to_bool,
                       to_text)
 
 MS = "https://support.microsoft.com/en-us/office/"
+MS_EXCEL = "https://support.microsoft.com/en-us/excel/"      # + "dec2bin-function": the same pages by name
 ALL_PROGRAMS = frozenset({"excel", "libreoffice", "gsheets"})
 MAX_ARGS = 255                  # Excel's limit on the arguments of one call
 
