@@ -46,6 +46,33 @@ def from_serial(serial, date1904=False):
     return d.year, d.month, d.day
 
 
+def max_serial(date1904=False):
+    """The serial of 9999-12-31 in the date system."""
+    return MAX_SERIAL - 1462 if date1904 else MAX_SERIAL
+
+
+def days_in_month(year, month, date1904=False):
+    """Days of a month as Excel counts them: February 1900 has 29 in the 1900 system."""
+    if month == 2:
+        leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+        return 29 if leap or (year == 1900 and not date1904) else 28
+    return 30 if month in (4, 6, 9, 11) else 31
+
+
+def serial_of(year, month, day, date1904=False):
+    """The serial of year-month-day where day may run past the month (or be 0 or negative) and
+    month may be outside 1..12, counted from the first of the month as DATE does; 1900-02-29 is
+    serial 60 in the 1900 system. None when the year falls outside 0..9999 on the way."""
+    y, m = divmod(year * 12 + month - 1, 12)
+    if y < 0 or y > 9999:
+        return None
+    return to_serial(y, m + 1, 1, date1904) + day - 1     # to_serial counts the fake Feb 29
+
+
+def is_leap(year, date1904=False):
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) or (year == 1900 and not date1904)
+
+
 def weekday_of(serial, date1904=False):
     """0 = Sunday ... 6 = Saturday, as Excel counts (the fake 1900-02-29 included: serial 1 is
     a Sunday in Excel)."""
@@ -70,9 +97,9 @@ _TIME = r"(?P<h>[0-9]{1,2}):(?P<mi>[0-9]{1,2})(?::(?P<s>[0-9]{1,2}(?:\.[0-9]*)?)
 _DATE_FORMS = [
     re.compile(r"(?P<y>[0-9]{4})-(?P<m>[0-9]{1,2})-(?P<d>[0-9]{1,2})"),            # 2020-01-31
     re.compile(r"(?P<y>[0-9]{4})/(?P<m>[0-9]{1,2})/(?P<d>[0-9]{1,2})"),            # 2020/01/31
-    re.compile(r"(?P<m>[0-9]{1,2})/(?P<d>[0-9]{1,2})/(?P<y>[0-9]{2}|[0-9]{4})"),   # 1/31/2020 (en-US)
-    re.compile(r"(?P<d>[0-9]{1,2})[- ](?P<mon>[A-Za-z]{3,9})[- ,]+(?P<y>[0-9]{2}|[0-9]{4})"),  # 31-Jan-2020
-    re.compile(r"(?P<mon>[A-Za-z]{3,9})\.? (?P<d>[0-9]{1,2}),? (?P<y>[0-9]{2}|[0-9]{4})"),     # Jan 31, 2020
+    re.compile(r"(?P<m>[0-9]{1,2})/(?P<d>[0-9]{1,2})/(?P<y>[0-9]{4}|[0-9]{2})"),   # 1/31/2020 (en-US)
+    re.compile(r"(?P<d>[0-9]{1,2})[- ](?P<mon>[A-Za-z]{3,9})[- ,]+(?P<y>[0-9]{4}|[0-9]{2})"),  # 31-Jan-2020
+    re.compile(r"(?P<mon>[A-Za-z]{3,9})\.? (?P<d>[0-9]{1,2}),? (?P<y>[0-9]{4}|[0-9]{2})"),     # Jan 31, 2020
 ]
 _TIME_ONLY = re.compile(_TIME)
 

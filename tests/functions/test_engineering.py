@@ -4,7 +4,7 @@ import pytest
 
 from sheetsgd.formula import evaluate_formula
 from sheetsgd.formula.functions import REGISTRY
-from sheetsgd.formula.values import DIV0, NUM, VALUE
+from sheetsgd.formula.values import DIV0, NA, NUM, VALUE
 
 DOCUMENTED = [
     # number bases
@@ -88,3 +88,23 @@ def test_registry_facts():
     for name in ("BESSELJ", "ERF.PRECISE"):
         assert "gsheets" not in REGISTRY[name].programs
     assert REGISTRY["IMSUM"].doc.startswith("https://support.microsoft.com/")
+
+
+CONVERT_DOCUMENTED = [
+    ("=CONVERT(1, \"lbm\", \"kg\")", 0.4535924), ("=CONVERT(68, \"F\", \"C\")", 20),
+    ("=CONVERT(2.5, \"ft\", \"sec\")", NA), ("=CONVERT(CONVERT(100,\"ft\",\"m\"),\"ft\",\"m\")", 9.290304),
+]
+
+
+@pytest.mark.parametrize("text, expected", CONVERT_DOCUMENTED)
+def test_convert_documented(text, expected):
+    test_documented_examples(text, expected)
+
+
+def test_convert_prefixes_as_excel_takes_them():
+    # from formulas__test.xlsx's EXTRA sheet (every unit with every prefix, as Excel saved it)
+    assert evaluate_formula("=CONVERT(1,\"km\",\"m\")") == 1000
+    assert evaluate_formula("=CONVERT(1,\"kft\",\"m\")") == NA           # ft takes no prefix
+    assert evaluate_formula("=CONVERT(1,\"km2\",\"m2\")") == pytest.approx(1e6)
+    assert evaluate_formula("=CONVERT(1,\"pc\",\"J\")") == pytest.approx(4.184e-12)   # pico-calorie
+    assert evaluate_formula("=CONVERT(1,\"kibyte\",\"bit\")") == 8192
