@@ -221,14 +221,13 @@ class Compiler:
                 return x
             if type(y) is ExcelError:
                 return y
-            if type(x) is not Range or type(y) is not Range:
+            if type(x) is Range and type(y) is Range:
+                return _overlap(x, y) or NULL
+            if type(x) not in (Range, RangeUnion) or type(y) not in (Range, RangeUnion):
                 return VALUE
-            if x.grid is not y.grid:
-                return NULL
-            r1, c1, r2, c2 = max(x.r1, y.r1), max(x.c1, y.c1), min(x.r2, y.r2), min(x.c2, y.c2)
-            if r1 > r2 or c1 > c2:
-                return NULL
-            return Range(x.grid, r1, c1, r2, c2)
+            areas = [o for a in (x.areas if type(x) is RangeUnion else [x])
+                     for b in (y.areas if type(y) is RangeUnion else [y]) for o in [_overlap(a, b)] if o]
+            return NULL if not areas else areas[0] if len(areas) == 1 else RangeUnion(areas)
         return self._finish(both, array, ref, st)
 
     def spill(self, n, array, ref, st, depth):
@@ -394,6 +393,14 @@ class _State:
         self.dynamic = self.dynamic or sub.dynamic
         self.volatile = self.volatile or sub.volatile
         self.positional = self.positional or sub.positional
+
+
+def _overlap(x, y):
+    """The block two Ranges share, or None."""
+    if x.grid is not y.grid:
+        return None
+    r1, c1, r2, c2 = max(x.r1, y.r1), max(x.c1, y.c1), min(x.r2, y.r2), min(x.c2, y.c2)
+    return None if r1 > r2 or c1 > c2 else Range(x.grid, r1, c1, r2, c2)
 
 
 def _static_refs(n):

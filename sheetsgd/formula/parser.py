@@ -512,6 +512,8 @@ class _Parser:
                 row.append(t.text[1:-1].replace('""', '"'))
             elif t.kind == "err":
                 row.append(ERROR_CODES[t.text])
+            elif t.kind == "ref" and t.text.upper() == "#REF!":      # {1,#REF!}: the error value
+                row.append(ERROR_CODES["#REF!"])
             elif t.kind == "ref" and t.m.group("sname") and t.text.upper() in ("TRUE", "FALSE"):
                 row.append(t.text.upper() == "TRUE")
             else:

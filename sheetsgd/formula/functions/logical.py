@@ -1,7 +1,7 @@
 """Logical functions (Excel's category "Logical"): IF computes only the branch it chooses."""
 from ..ranges import Range, Union
 from ..values import MISSING, NA, VALUE, Array, ExcelError, to_bool
-from .operators import elementwise
+from .operators import compare, elementwise
 from .registry import MS, registrar
 
 function = registrar("logical")
@@ -117,10 +117,26 @@ def IFNA(v, alt):
     return _branch(alt) if v is NA else v
 
 
-@function("IFS", "(any, lazy)...", doc=MS + "ifs-function-36329a26-37b2-467c-972b-4a39bd951d45",
+def _deref(ctx, v):
+    """A lazy argument's value where a value is compared (SWITCH's cases, IFS's conditions): a
+    reference read as the formula reads one (an array formula: every cell; else the cell on its
+    row or column)."""
+    t = type(v)
+    if t is Range or t is Union:
+        if ctx.array and t is Range:
+            return v.array() if v.size > 1 else v.first()
+        return ctx.intersect(v)
+    return v
+
+
+@function("IFS", "(any, lazy)...", context=True, doc=MS + "ifs-function-36329a26-37b2-467c-972b-4a39bd951d45",
           programs="excel libreoffice gsheets")
-def IFS(*args):
-    for cond, val in zip(args[::2], args[1::2]):
+def IFS(ctx, *args):
+    conds, vals = args[::2], args[1::2]
+    if any(type(c) is Array for c in conds):        # element by element: every branch computed
+        results = [_deref(ctx, _branch(v)) for v in vals]
+        return elementwise(_ifs_one, *conds, *results)
+    for cond, val in zip(conds, vals):
         b = _cond(cond)
         if type(b) is ExcelError:
             return b
@@ -129,24 +145,62 @@ def IFS(*args):
     return NA
 
 
-@function("SWITCH", "any, lazy...", doc=MS + "switch-function-47ab33c0-28ce-4530-8a45-d532ec4aa25e")
-def SWITCH(value, *rest):
-    from .operators import compare
+def _ifs_one(*pairs):
+    n = len(pairs) // 2
+    for cond, val in zip(pairs[:n], pairs[n:]):
+        b = _cond(cond)
+        if type(b) is ExcelError:
+            return b
+        if b:
+            return 0.0 if val is None else val
+    return NA
+
+
+@function("SWITCH", "any, lazy...", context=True, doc=MS + "switch-function-47ab33c0-28ce-4530-8a45-d532ec4aa25e",
+          programs="excel libreoffice gsheets")
+def SWITCH(ctx, value, *rest):
+    pairs = len(rest) // 2
+    if type(value) is Array:                        # element by element: every branch computed
+        got = [_deref(ctx, _branch(x)) for x in rest]
+        return elementwise(lambda v, *xs: _switch_one(v, xs, pairs), value, *got)
     if type(value) is ExcelError:
         return value
-    pairs = len(rest) // 2
     for i in range(pairs):
-        case = _branch(rest[2 * i])
+        case = _deref(ctx, _branch(rest[2 * i]))
+        if type(case) is Array:
+            got = [_deref(ctx, _branch(x)) for x in rest]
+            return elementwise(lambda v, *xs: _switch_one(v, xs, pairs), value, *got)
         if type(case) is ExcelError:
             return case
-        if compare("=", value, case) is True:
+        if _same(value, case):
             return _branch(rest[2 * i + 1])
     return _branch(rest[-1]) if len(rest) % 2 else NA
 
 
+def _same(value, case):
+    """SWITCH's match: = with a blank as the number 0 (a blank matches 0, not "" or FALSE)."""
+    return compare("=", 0.0 if value is None else value, 0.0 if case is None else case) is True
+
+
+def _switch_one(value, xs, pairs):
+    if type(value) is ExcelError:
+        return value
+    for i in range(pairs):
+        case = xs[2 * i]
+        if type(case) is ExcelError:
+            return case
+        if _same(value, case):
+            v = xs[2 * i + 1]
+            return 0.0 if v is None else v
+    if len(xs) % 2:
+        return 0.0 if xs[-1] is None else xs[-1]
+    return NA
+
+
 def _logical_values(args):
-    """AND/OR inputs: TRUE/FALSE and numbers; text and blanks in references are skipped; typed
-    directly, text other than "TRUE"/"FALSE" is #VALUE!. Nothing at all is #VALUE!."""
+    """AND/OR inputs: TRUE/FALSE and numbers; text and blanks in references are skipped, and so
+    is text typed directly other than "TRUE"/"FALSE" (the corpus: AND(TRUE,"0") is TRUE,
+    AND(TRUE,"ciao",#REF!) is #REF!); an argument left empty is FALSE. Nothing at all is #VALUE!."""
     out = []
     for a in args:
         t = type(a)
@@ -158,6 +212,8 @@ def _logical_values(args):
                     out.append(bool(v))
         elif a is MISSING:
             out.append(False)
+        elif type(a) is str and a.upper() not in ("TRUE", "FALSE"):
+            continue
         else:
             b = to_bool(a)
             if type(b) is ExcelError:

@@ -3,7 +3,7 @@
 References stay references here (formula/ranges.py's Range): INDEX(A:A, 5) is the cell A5,
 MATCH(x, A:A, 0) visits only the cells column A holds, OFFSET and INDIRECT make new ones.
 """
-from ..ranges import Range
+from ..ranges import Range, Union as RangeUnion
 from ..refs import COL_LETTERS, MAX_COL, MAX_ROW
 from ..values import MISSING, NA, REF, VALUE, Array, ExcelError, to_integer
 from .args import grid
@@ -138,6 +138,8 @@ def COLUMN(ctx, ref=MISSING):
 
 @function("ROWS", "address", doc=MS + "rows-function-b592593e-3fc2-47f2-bec1-bda493811597")
 def ROWS(ref):
+    if type(ref) is RangeUnion:
+        return REF
     if type(ref) in (Range, Array):
         return float(ref.shape[0])
     return ref if type(ref) is ExcelError else 1.0
@@ -145,6 +147,8 @@ def ROWS(ref):
 
 @function("COLUMNS", "address", doc=MS + "columns-function-4e8e7b4e-e603-43e8-b177-956088fa48ca")
 def COLUMNS(ref):
+    if type(ref) is RangeUnion:
+        return REF
     if type(ref) in (Range, Array):
         return float(ref.shape[1])
     return ref if type(ref) is ExcelError else 1.0
@@ -212,10 +216,24 @@ def _r1c1_to_a1(text, row, col):
 
 @function("INDEX", "values, value?, value?, value?", reference=True, vector=_index_vector, doc=MS + "index-function-a5dcf0dd-996d-40a4-a822-b56b061328bd")
 def INDEX(ref, row=MISSING, col=MISSING, area=MISSING):
-    # row or column 0 (or left out) is the whole column or row; out of range #REF!; a
-    # one-row or one-column block takes a single index along it
+    # row or column 0 is the whole column or row; beyond the block #REF!, below 0 #VALUE!; a
+    # one-row or one-column block takes a single index along it; a reference of several rows
+    # and columns needs both (an array gives a whole row); (A1:B2,D1:E2): area picks one
     if type(ref) is ExcelError:
         return ref
+    if type(ref) is RangeUnion:
+        k = _int(area, 1)
+        if type(k) is ExcelError:
+            return k
+        if not 1 <= k <= len(ref.areas):
+            return REF if k >= 1 else VALUE
+        ref = ref.areas[k - 1]
+    elif area is not MISSING:
+        k = _int(area, 1)
+        if type(k) is ExcelError:
+            return k
+        if k != 1:
+            return REF if k > 1 else VALUE
     if type(ref) not in (Range, Array):
         ref = Array([[ref]])
     h, w = ref.shape
@@ -223,15 +241,19 @@ def INDEX(ref, row=MISSING, col=MISSING, area=MISSING):
     for x in (r, c):
         if type(x) is ExcelError:
             return x
+    if (r is not None and r < 0) or (c is not None and c < 0):
+        return VALUE
     if c is None and h == 1 and w > 1:
         r, c = 1, r     # INDEX(A1:E1, 3) is the 3rd column
+    elif c is None and col is MISSING and h > 1 and w > 1 and type(ref) is Range:
+        return REF      # the reference form needs the column of a block
     r = 0 if r is None else r
     c = 0 if c is None else c
     if c == 0 and w == 1:
         c = 1
     if r == 0 and h == 1:
         r = 1
-    if r < 0 or c < 0 or r > h or c > w:
+    if r > h or c > w:
         return REF
     if type(ref) is Range:
         r1, r2 = (ref.r1, ref.r2) if r == 0 else (ref.r1 + r - 1,) * 2
@@ -269,16 +291,22 @@ class _Vector:
 
 
 def match(lookup, array, match_type):
-    """MATCH's position (1-based float) of lookup in a one-row or one-column block, or an error."""
+    """MATCH's position (1-based float) of lookup in a one-row or one-column block, or an error.
+
+    Exact (0): the first equal value of the lookup's kind (text: no case, wildcards), an
+    empty lookup value finds nothing. Approximate: an empty lookup value is 0; 1 is Excel's
+    binary search (_binary_search), -1 a scan from the first value of the lookup's kind
+    while the values are >= it (the corpus's cached values: MATCH(0.5,{0,1,2,3,4},-1) is
+    #N/A, MATCH(-1,{0,1,2,3,4},-1) is 5)."""
     if type(lookup) is ExcelError:
         return lookup
-    if lookup is None or lookup is MISSING:
-        return NA                               # an empty lookup value finds nothing
     h, w = array.shape
     if h != 1 and w != 1:
         return NA
     vals = _Vector(array)
     if match_type == 0:
+        if lookup is None or lookup is MISSING:
+            return NA                           # an empty lookup value finds nothing
         if type(lookup) is str and has_wildcards(lookup):
             for i, v in vals.held():
                 if type(v) is str and wildcard_match(lookup, v):
@@ -289,34 +317,54 @@ def match(lookup, array, match_type):
             if _same_kind(v, lookup) and (v == lookup if low is None else v.lower() == low):
                 return float(i + 1)
         return NA
-    return _binary_search(vals, lookup, match_type < 0)
+    if lookup is None or lookup is MISSING:
+        lookup = 0.0
+    if match_type < 0:
+        return _descending_scan(vals, lookup)
+    return _binary_search(vals, lookup)
 
 
-def _binary_search(vals, lookup, desc):
+def _descending_scan(vals, lookup):
+    best = -1
+    for i, v in vals.held():
+        if not _same_kind(v, lookup):
+            continue
+        if compare("=", v, lookup) is True:
+            return float(i + 1)
+        if compare("<", v, lookup) is True:
+            break
+        best = i
+    return NA if best < 0 else float(best + 1)
+
+
+def _binary_search(vals, lookup):
     """Excel's approximate MATCH: a binary search over the values of the lookup's kind, as if
-    sorted (ascending, or descending for -1); an exact hit returns the last of its run of
-    equal values (MATCH(1,{1,0}) is 1, MATCH(1,{0,1}) is 2, as the lecture's files cache)."""
-    better = ">" if desc else "<"
+    sorted ascending; at a value of another kind it looks right for one of the lookup's kind,
+    then left (MATCH(TRUE,{TRUE,4.1,FALSE,1.1}) is 3); an exact hit returns the last of its run
+    of equal values (MATCH(1,{1,0}) is 1, MATCH(1,{0,1}) is 2, as the lecture's files cache)."""
     n = len(vals)
     lo, hi, best = 0, n - 1, -1
+
+    def ok(m):
+        v = vals[m]
+        return v is not None and _same_kind(v, lookup)
     while lo <= hi:
         mid = (lo + hi) // 2
-        m = mid      # skip values of another kind (text among numbers), looking left then right
-        while m >= lo and not (vals[m] is not None and _same_kind(vals[m], lookup)):
-            m -= 1
-        if m < lo:
-            m = mid + 1
-            while m <= hi and not (vals[m] is not None and _same_kind(vals[m], lookup)):
-                m += 1
-            if m > hi:
+        m = mid
+        while m <= hi and not ok(m):
+            m += 1
+        if m > hi:
+            m = mid - 1
+            while m >= lo and not ok(m):
+                m -= 1
+            if m < lo:
                 break
         v = vals[m]
         if compare("=", v, lookup) is True:
-            while m + 1 < n and vals[m + 1] is not None and _same_kind(vals[m + 1], lookup) \
-                    and compare("=", vals[m + 1], lookup) is True:
+            while m + 1 < n and ok(m + 1) and compare("=", vals[m + 1], lookup) is True:
                 m += 1
             return float(m + 1)
-        if compare(better, v, lookup) is True:
+        if compare("<", v, lookup) is True:
             best = m
             lo = m + 1
         else:
@@ -339,7 +387,10 @@ def _table_lookup(vertical):
         if type(table) is ExcelError:
             return table
         table = grid(table)
-        k = int(index)
+        k = to_integer(index.rows[0][0] if type(index) is Array else index)
+        if type(k) is ExcelError:
+            return k
+        k = int(k)
         h, w = table.shape
         if k < 1:
             return VALUE
@@ -367,26 +418,52 @@ def _first(table, vertical):
     return Array([table.rows[0]])
 
 
-function("VLOOKUP", "value, values, integer, logical?",
+# the column (row) number is one number: an array gives its first (the corpus: HLOOKUP(C44:Q44,
+# {...}, {2,1}, 0) in an array formula reads row 2 for every lookup value)
+function("VLOOKUP", "value, values, array, logical?",
          doc=MS + "vlookup-function-0bbc8083-26fe-4963-8ab8-93a18ad188a1")(_table_lookup(True))
-function("HLOOKUP", "value, values, integer, logical?",
+function("HLOOKUP", "value, values, array, logical?",
          doc=MS + "hlookup-function-a3034eec-b719-4ba3-bb65-e1ad662ed95f")(_table_lookup(False))
 
 
-@function("CHOOSE", "value, lazy...", doc=MS + "choose-function-fc5c184f-cb62-4ec7-a46e-38653b98f5bc")
-def CHOOSE(index, *options):
-    def pick(i):
-        k = to_integer(i)
-        if type(k) is ExcelError:
-            return k
-        k = int(k)
-        if not 1 <= k <= len(options):
-            return VALUE
-        v = options[k - 1]
-        return 0.0 if v is MISSING else v()
-    if type(index) is Array:
-        return elementwise(pick, index)
-    return pick(index)
+@function("CHOOSE", "value, lazy...", context=True, reference=True,
+          doc=MS + "choose-function-fc5c184f-cb62-4ec7-a46e-38653b98f5bc")
+def CHOOSE(ctx, index, *options):
+    if type(index) is Array:        # an array of indexes: every option computed, chosen element by element
+        got = [_deref(ctx, 0.0 if v is MISSING else v()) for v in options]
+        return elementwise(lambda i, *xs: _pick(i, xs), index, *got)
+    k = _choice(index, len(options))
+    if type(k) is ExcelError:
+        return k
+    v = options[k - 1]
+    return 0.0 if v is MISSING else v()
+
+
+def _choice(index, n):
+    k = to_integer(index)
+    if type(k) is ExcelError:
+        return k
+    k = int(k)
+    return k if 1 <= k <= n else VALUE
+
+
+def _pick(index, values):
+    k = _choice(index, len(values))
+    if type(k) is ExcelError:
+        return k
+    v = values[k - 1]
+    return 0.0 if v is None else v
+
+
+def _deref(ctx, v):
+    """A value computed as a reference, where a value is wanted: in an array formula every cell
+    (an Array), else the cell on the formula's row or column."""
+    t = type(v)
+    if t is Range and ctx.array:
+        return v.array() if v.size > 1 else v.first()
+    if t is Range or t is RangeUnion:
+        return ctx.intersect(v)
+    return v
 
 
 @function("ADDRESS", "integer, integer, integer?, logical?, text?",
@@ -403,8 +480,8 @@ def ADDRESS(row, col, abs_num=1.0, a1=True, sheet=None):
         rr = f"R{r}" if mode in (1, 2) else f"R[{r}]"
         cc = f"C{c}" if mode in (1, 3) else f"C[{c}]"
         text = rr + cc
-    if sheet:
-        quoted = sheet if sheet.replace("_", "").isalnum() else "'" + sheet.replace("'", "''") + "'"
+    if sheet is not None:               # given, even empty: ADDRESS(1,3,1,TRUE,"") is "!$C$1"
+        quoted = sheet if sheet.replace("_", "").isalnum() or not sheet else "'" + sheet.replace("'", "''") + "'"
         text = quoted + "!" + text
     return text
 
@@ -415,15 +492,16 @@ def LOOKUP(lookup, vector, result=MISSING):
         return vector
     g = grid(vector)
     h, w = g.shape
-    if result is MISSING:
-        if h == 1 or w == 1:
-            keys, out = g, g
-        elif w > h:                   # array form: search the first row, return from the last
-            keys, out = _first(g, False), _last(g, False)
-        else:
-            keys, out = _first(g, True), _last(g, True)
-    else:
-        keys, out = g, grid(result)
+    if h == 1 or w == 1:
+        keys, out = g, g
+    elif w > h:                   # array form: search the first row, return from the last
+        keys, out = _first(g, False), _last(g, False)
+    else:                         # square or taller: the first column, return from the last
+        keys, out = _first(g, True), _last(g, True)
+    if result is not MISSING:     # vector form: a block given as the lookup vector is searched
+        out = grid(result)        # as the array form searches it; the result must be one row
+        if out.shape[0] != 1 and out.shape[1] != 1:             # or column
+            return NA
     pos = match(lookup, keys, 1.0)
     if type(pos) is ExcelError:
         return pos

@@ -249,7 +249,7 @@ def broadcast(fn, args, lifted):
     arrays = [args[i] for i in lifted]
     h = max(a.shape[0] for a in arrays)
     w = max(a.shape[1] for a in arrays)
-    from ..ranges import new_array
+    from ..ranges import Range, new_array
     new_array(h, w)
     out = []
     for i in range(h):
@@ -266,7 +266,10 @@ def broadcast(fn, args, lifted):
                     bad = True
                     break
                 vals[p] = a.rows[ii][jj]
-            row.append(NA if bad else fn(vals))
+            v = NA if bad else fn(vals)
+            if type(v) is Range:          # INDEX(..., {1,2}): each element a cell's value
+                v = v.first() if v.size == 1 else VALUE
+            row.append(v)
         out.append(row)
     return Array(out)
 
