@@ -46,6 +46,8 @@ def cli():
       sheetsgd build                      # collab_filter, graddesc, neuralnet .xlsx in workbooks/
       sheetsgd check workbooks/*.xlsx     # recompute every formula, compare with the file
       sheetsgd eval workbooks/collab_filter.xlsx dotprod!V41
+      sheetsgd eval workbooks/graddesc.xlsx --set adam!lr=0.1 compare!E104
+      sheetsgd sweep workbooks/graddesc.xlsx --vary adam!lr=1e-3..10 --log --watch compare!E104
     """
 
 
@@ -202,16 +204,95 @@ _LAST_BOOK = []
 @cli.command(name="eval")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("cells", nargs=-1, required=True)
-def eval_(file, cells):
-    """Compute cells of a workbook from their formulas and print them at full precision.
+@click.option("--set", "sets", multiple=True, metavar="REF=VALUE",
+              help="Change an input first, as if typed into the cell: REF is a cell (adam!I4) or a defined "
+                   "name of one (adam!lr, TRUE_A); VALUE a number, 50%, TRUE/FALSE, #N/A, \"text\" or nothing "
+                   "(blank). Repeatable.")
+@click.option("--formulas", is_flag=True, help="Show each cell's formula beside its value (ranges cell by cell).")
+@click.option("--csv", "as_csv", is_flag=True, help="Machine-readable: CSV lines cell,value[,formula], numbers "
+                                                    "at full precision, ranges cell by cell.")
+def eval_(file, cells, sets, formulas, as_csv):
+    """Compute cells of a workbook from their formulas, after changing inputs if asked.
 
     \b
-    CELLS are SHEET!A1 references (quote them in the shell: 'my sheet'!B2).
-    Example:
+    CELLS are cells, ranges or defined names: compare!E104, compare!A100:F104,
+    adam!lr (quote them in the shell: 'my sheet'!B2). A range is printed as a
+    table. Only what the cells need is read and computed: one summary cell of
+    graddesc.xlsx reads 3 of its 14 sheets. Values are what a spreadsheet
+    program shows after the same edits (cells in a circular reference and
+    volatile ones like RAND keep the values the file caches, and say so).
+
+    \b
+    Examples:
       sheetsgd eval workbooks/collab_filter.xlsx dotprod!V41 'bias'!V42
+      sheetsgd eval workbooks/graddesc.xlsx --set adam!lr=0.1 compare!E104
+      sheetsgd eval workbooks/graddesc.xlsx --set adam!lr=0.1 compare!A100:F104
+      sheetsgd eval workbooks/graddesc.xlsx --formulas adam!J8:K9
     """
-    from . import check as checker
-    return checker.run_eval(file, cells, echo=_echo_clean)
+    from . import whatif
+    return whatif.run_eval(file, cells, sets=sets, formulas=formulas, as_csv=as_csv, echo=_echo_clean,
+                           say=lambda m: _echo_clean(m, err=True))
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("more", nargs=-1, metavar="[CELLS]...")
+@click.option("--vary", required=True, metavar="REF=START..STOP",
+              help="The input to run over a range: a cell or a defined name of one, e.g. adam!lr=1e-3..10.")
+@click.option("--steps", type=int, default=10, show_default=True, help="How many values, START and STOP included.")
+@click.option("--log", is_flag=True, help="Values evenly spaced on a log scale (START and STOP > 0).")
+@click.option("--watch", "watch", multiple=True, metavar="CELLS",
+              help="Cells or ranges to read at each value (repeatable; more may follow as arguments).")
+@click.option("--set", "sets", multiple=True, metavar="REF=VALUE", help="Change another input first (as eval's).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the table to FILE.csv, or FILE.xlsx with a chart.  [default: print it]")
+def sweep(file, more, vary, steps, log, watch, sets, out):
+    """Run a workbook's own formulas over a range of one input, watching some cells.
+
+    \b
+    The lr finder done on the sheet itself: each value is set as if typed into
+    the input cell, and only what it reaches is computed again (everything else
+    is computed once). Errors such as #NUM! (a diverged optimizer) are shown as
+    they are. A progress bar on a terminal.
+
+    \b
+    Examples:
+      sheetsgd sweep workbooks/graddesc.xlsx --vary adam!lr=1e-3..10 --log --steps 20 \\
+          --watch compare!B104:F104 --out adam_lr.xlsx
+      sheetsgd sweep workbooks/graddesc.xlsx --vary rmsprop!lr=0.001..0.1 --watch compare!D104
+    """
+    from . import whatif
+    watch = list(watch) + list(more)
+    whatif.check_sweep_options(vary, steps, log, watch, out)
+    if out is not None:
+        _writable_dir(f"--out {out}:", out.parent if str(out.parent) else Path("."))
+    bar = _SweepBar()
+    try:
+        return whatif.run_sweep(file, vary, steps, log, watch, out=out, sets=sets, echo=_echo_clean,
+                                say=lambda m: _echo_clean(m, err=True), progress=bar.update)
+    finally:
+        bar.done()
+
+
+class _SweepBar:
+    """A sweep's progress as one \\r line on stderr (a terminal only)."""
+
+    def __init__(self):
+        self.tty = sys.stderr.isatty()
+        self.shown = False
+
+    def update(self, done, total):
+        if not self.tty:
+            return
+        width = 30
+        filled = int(width * done / max(total, 1))
+        click.echo(f"\rsweep [{'#' * filled}{' ' * (width - filled)}] {done}/{total}", err=True, nl=False)
+        self.shown = True
+
+    def done(self):
+        if self.shown:
+            click.echo("", err=True)
+            self.shown = False
 
 
 def _echo_clean(message="", **kwargs):

@@ -207,6 +207,17 @@ class Engine:
     def results(self):
         return Results(self)
 
+    def values_changed(self):
+        """After values in the grids changed (a what-if change: formula/incremental.py), every
+        cache derived from them is dropped and rebuilt when next asked: each grid's occupied
+        index, float columns and verified rows, the vector path's columns and ranges, and the
+        values of defined names."""
+        for grid in self.grids.values():
+            grid.forget()
+        self.np_columns.clear()
+        self.np_ranges.clear()
+        self.name_memo.clear()
+
     def ensure(self, sheet, r, c):
         """Make sure a formula cell (or array member) at sheet!(r, c) has its value."""
         key = (sheet, r, c)

@@ -27,13 +27,22 @@ class Plan:
 MAX_PARSED_CHARS = 4_000_000   # characters of distinct formula text one evaluation parses
 
 
-def make_plan(engine):
-    units = plan.build_units(engine)
-    cost = engine.shapes.parse_cost()      # nothing is parsed yet: refuse before spending it
+def refuse_costly_parse(engine):
+    """BudgetExceeded when the shapes made so far hold more distinct formula text than one
+    evaluation parses."""
+    cost = engine.shapes.parse_cost()
     if cost > MAX_PARSED_CHARS:
         from .ranges import BudgetExceeded
         raise BudgetExceeded(f"refused: {cost:,} characters of distinct formulas to parse, more than "
                              f"{MAX_PARSED_CHARS:,} (a formula filled down counts once)")
+
+
+def make_plan(engine, units=None):
+    """The Plan of every formula cell; or of `units` only (a list of plan.py units closed under
+    dependency: every unit one of them reads is in it too; incremental.py plans what some cells need)."""
+    if units is None:
+        units = plan.build_units(engine)
+    refuse_costly_parse(engine)            # nothing is parsed yet: refuse before spending it
     index = plan.Index(units, engine.fcols)
     order, deps, cyclic = plan.components(units, index)
     cyclic_ids = {id(c) for c in cyclic}

@@ -29,6 +29,6 @@ from .limits import (MAX_CELLS, MAX_CHILDREN, MAX_COL, MAX_DEFINED_NAMES, MAX_FI
                      MAX_FORMULA_TEXT, MAX_ROW, MAX_ROWS, MAX_SHARED_STRINGS, MAX_SHEETS, MAX_UNPACKED_BYTES,
                      MAX_XML_ELEMENTS, MAX_ZIP_ENTRIES)
 from .shared import SharedFormula  # noqa: F401
-from .workbook import read_book
+from .workbook import LazyBook, read_book
 
-__all__ = ["read_book", "SharedFormula"]
+__all__ = ["read_book", "LazyBook", "SharedFormula"]

@@ -134,6 +134,7 @@ class BookReader:
         self.cells = self.rows = self.formula_chars = self.xml_elements = 0
         self.sst = []
         self.date1904 = False
+        self.parts = {}          # sheet name -> worksheet part, for the sheets not read yet
 
     def counters(self):
         return self.cells, self.rows, self.formula_chars, self.xml_elements
@@ -164,6 +165,13 @@ class BookReader:
             self.cells, self.rows, self.formula_chars = c, r, t
 
     def read(self, path):
+        """The whole book: open() then load() of every sheet."""
+        book = self.open(path)
+        self.load(book, list(self.parts))
+        return book
+
+    def open(self, path):
+        """The book with every worksheet empty (names, tables, date system read): load() fills them."""
         pkg = self.pkg
         xml = self.count_xml
         part = workbook_part(pkg, xml)
@@ -194,13 +202,21 @@ class BookReader:
         self.read_tables(book, parts)
 
         pkg.check_sizes([t for _, t in parts])
-        total = sum(pkg.size(t) for _, t in parts)
+        self.parts = dict(parts)                      # sheet name -> its part, while not read
+        return book
+
+    def load(self, book, names):
+        """Read the worksheets `names` (in workbook order) into the book's empty Sheets, each once."""
+        pkg = self.pkg
+        wanted = set(names)
+        todo = [(name, target) for name, target in self.parts.items() if name in wanted]
+        total = sum(pkg.size(t) for _, t in todo)
         report = self.progress if self.progress is not None and total > PROGRESS_BYTES else None
-        for name, target in parts:
+        for name, target in todo:
             if report:
                 report(f"reading {name} ({size_text(pkg.size(target))} of XML)...")
             SheetReader(self, book.sheets[name]).read(target)
-        return book
+            del self.parts[name]
 
     def read_tables(self, book, parts):
         """book.tables from each worksheet's table parts; a table name is the workbook's own."""
@@ -217,6 +233,76 @@ class BookReader:
                 if key in book.tables:
                     raise ReadError(f"has two tables named {table.name[:40]!r}")
                 book.tables[key] = table
+
+
+class LazyBook:
+    """A workbook whose worksheets are read when asked for (what-if evaluation reads only the
+    sheets the cells asked for depend on; sheetsgd/simulate.py):
+
+        with LazyBook(path) as lazy:      # workbook.xml, names, tables: every sheet empty
+            lazy.load(["adam", "data"])   # those sheets read, through the same limits as read_book
+            lazy.book, lazy.unread        # the Book; names of the sheets not read yet
+
+    The file stays open until close(); every error is a one-line SheetsgdError naming the file."""
+
+    def __init__(self, path, progress=None):
+        self.label = os.fspath(path)
+        self.pkg = None
+        with _reading(self.label):
+            self.pkg = Package(self.label)
+            try:
+                self.reader = BookReader(self.pkg, progress)
+                self.book = self.reader.open(self.label)
+            except BaseException:
+                self.close()
+                raise
+
+    @property
+    def unread(self):
+        return set(self.reader.parts) if self.pkg is not None else set()
+
+    def load(self, names):
+        if self.pkg is None:
+            raise ValueError("LazyBook is closed")
+        with _reading(self.label):
+            self.reader.load(self.book, names)
+
+    def load_all(self):
+        self.load(list(self.unread))
+
+    def close(self):
+        if self.pkg is not None:
+            self.pkg.close()
+            self.pkg = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class _reading:
+    """ReadError and MemoryError as one-line SheetsgdErrors naming the file; the cyclic GC paused
+    (millions of new Cells would trigger it again and again: ~30% of the time; a Book holds no
+    reference cycles, so collection can wait until it is built)."""
+
+    def __init__(self, label):
+        self.label = label
+
+    def __enter__(self):
+        self.gc = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, typ, e, tb):
+        if self.gc:
+            gc.enable()
+        from ...errors import SheetsgdError
+        if typ is not None and issubclass(typ, ReadError):
+            raise SheetsgdError(f"{self.label}: {e}") from None
+        if typ is not None and issubclass(typ, MemoryError):
+            raise SheetsgdError(f"{self.label}: ran out of memory reading it") from None
+        return False
 
 
 def read_book(path, progress=None):
