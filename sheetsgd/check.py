@@ -1,4 +1,4 @@
-"""`sheetsgd check` and `sheetsgd eval`: recompute a workbook's formulas, compare with the file.
+"""`sheetsgd check`: recompute a workbook's formulas, compare with the file (`sheetsgd eval`: whatif.py).
 
 A workbook file keeps, next to each formula, the value the program that saved it computed
 (the cached value). check_workbook reads the file (formula/reader.py), computes every
@@ -27,13 +27,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import List, Optional
 
-import numpy as np
-
 from .display import clean
 from .errors import SheetsgdError
-from .formula.book import Cell
+from .formula.lazy_numpy import np
 from .formula.reader import read_book
-from .formula.refs import COL_LETTERS, cell_name, parse_cell, sheet_ref
+from .formula.refs import COL_LETTERS, sheet_ref
 from .formula.values import ExcelError
 
 ABS_FLOOR = 1e-15            # numbers this close match whatever their size
@@ -46,9 +44,9 @@ PROGRESS_CELLS = 100_000     # above this many formula cells, say what is happen
 
 def plain(v):
     """An evaluator's value as a values.py value: NumPy scalars to bool/float, ints to float."""
-    if v is None or isinstance(v, (str, ExcelError)):
+    if v is None or type(v) is float or isinstance(v, (str, ExcelError)):
         return v
-    if isinstance(v, (bool, np.bool_)):
+    if isinstance(v, bool) or isinstance(v, np.bool_):
         return bool(v)
     if isinstance(v, numbers.Number):
         return float(v)
@@ -380,60 +378,3 @@ def run(files, tolerance=1e-12, show=10, echo=print, keep=None):
 
 
 _SEVERITY = {0: 0, 1: 1, 2: 2}      # several files: the worst one's status
-
-
-# ---------------------------------------------------------------------------- eval
-
-def parse_ref(text):
-    """"dotprod!V41" -> ("dotprod", 41, 22); "'my sheet'!$B$2" -> ("my sheet", 2, 2);
-    "B2" -> (None, 2, 2). A bad reference is a SheetsgdError naming it."""
-    sheet, bang, cell = text.strip().rpartition("!")
-    if bang:
-        if len(sheet) >= 2 and sheet[0] == sheet[-1] == "'":
-            sheet = sheet[1:-1].replace("''", "'")
-        if not sheet:
-            raise SheetsgdError(f"{text!r}: no sheet name before '!'; use SHEET!A1, e.g. dotprod!V41")
-    else:
-        sheet = None
-    try:
-        row, col = parse_cell(cell.strip())
-    except ValueError as e:
-        raise SheetsgdError(f"{text!r}: {e}; use SHEET!A1, e.g. dotprod!V41 or 'my sheet'!B2") from None
-    return sheet, row, col
-
-
-def run_eval(file, cells, echo=print):
-    """`sheetsgd eval FILE SHEET!A1...`: print each cell's computed value at full precision."""
-    from .formula.engine import evaluate
-
-    wanted = [(text, *parse_ref(text)) for text in cells]          # bad syntax fails before any work
-    say = _stderr(echo)
-    with _no_cyclic_gc():
-        return _eval_cells(file, wanted, say, echo, evaluate)
-
-
-def _eval_cells(file, wanted, say, echo, evaluate):
-    book = read_book(file, progress=lambda m: say(f"{file}: {m}"))
-    by_lower = {name.lower(): name for name in book.sheets}
-    first = next(iter(book.sheets), None)
-    resolved = []
-    for text, sheet, row, col in wanted:
-        name = first if sheet is None else by_lower.get(sheet.lower())
-        if name is None:
-            raise SheetsgdError(f"{text!r}: {file} has no sheet named {sheet!r} "
-                                f"(its sheets: {', '.join(book.sheets) or 'none'})")
-        resolved.append((name, row, col))
-    results = evaluate(book, announce=_announce(lambda m: say(f"{file}: {m}"))).results()
-    for name, row, col in resolved:
-        a1 = cell_name(row, col)
-        cell = book.sheets[name].cell(row, col) or Cell()
-        if results.formula(name, row, col) is not None:
-            value = results.value(name, row, col)
-        else:
-            value = cell.value               # a constant (or blank): nothing to compute
-        line = f"{sheet_ref(name, a1)} = {show_value(value)}"
-        why = results.reason(name, row, col)
-        if why is not None:
-            line += f"  ({why}; the file has {show_value(cell.value)})"
-        echo(line)
-    return 0

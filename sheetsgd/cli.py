@@ -265,7 +265,9 @@ def sweep(file, more, vary, steps, log, watch, sets, out):
     watch = list(watch) + list(more)
     whatif.check_sweep_options(vary, steps, log, watch, out)
     if out is not None:
-        _writable_dir(f"--out {out}:", out.parent if str(out.parent) else Path("."))
+        if not out.parent.resolve().is_dir():
+            raise SheetsgdError(f"--out {out}: directory {out.parent} does not exist")
+        _writable_dir(f"--out {out}:", out.parent)
     bar = _SweepBar()
     try:
         return whatif.run_sweep(file, vary, steps, log, watch, out=out, sets=sets, echo=_echo_clean,

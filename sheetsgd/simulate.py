@@ -32,22 +32,38 @@ _NAME = re.compile(r"[A-Za-z_\\][\w.\\?]*$")
 _CELL_LIKE = re.compile(r"\$?[A-Za-z]{1,3}\$?[0-9]+$")      # a cell, maybe outside the grid: never a name
 _USE = "use SHEET!A1, SHEET!A1:B9 or a defined name, e.g. adam!I4 or adam!lr"
 _UNSET = object()
+VECTOR_CELLS = 50_000       # fewer cells than this in long runs: computed one by one, which costs less
+                            # than importing NumPy for its path (~0.1 s; formula/lazy_numpy.py)
 _SHEET_PREFIX = re.compile(r"'((?:[^']|'')+)'!|([^\W\d][\w.]*)!")      # a sheet named in formula text
+
+
+def _gc_paused(method):
+    """The cyclic garbage collector paused while the method reads and computes: the book's many
+    small objects hold no cycles, and each collection their allocations trigger would walk them
+    all (as check.py does); back on, as it was, when the method returns."""
+    import functools
+    import gc
+
+    @functools.wraps(method)
+    def paused(*args, **kwargs):
+        was = gc.isenabled()
+        gc.disable()
+        try:
+            return method(*args, **kwargs)
+        finally:
+            if was:
+                gc.enable()
+    return paused
 
 
 class SimulateError(SheetsgdError, ValueError):
     """A bad reference or value: one line naming it (the CLI prints it, exit 2)."""
 
 
-def open(path, progress=None):       # noqa: A001  (sheetsgd.open, as the issue names it)
-    """A Workbook for what-if questions (see the module docstring). progress: optional
-    callable(str), told which sheet is read when many megabytes are read at once."""
-    return Workbook(path, progress)
-
-
 class Workbook:
-    """A workbook file, its inputs changeable, its formulas computed on demand. Close it (or use
-    it in a with block) to release the file."""
+    """A workbook file, its inputs changeable, its formulas computed on demand (sheetsgd.open).
+    Close it (or use it in a with block) to release the file. progress: optional callable(str),
+    told which sheet is read when many megabytes are read at once."""
 
     def __init__(self, path, progress=None):
         from .formula.reader import LazyBook
@@ -73,6 +89,7 @@ class Workbook:
         """{"adam!I4": 0.1, ...}: every input set so far."""
         return {sheet_ref(s, a1(r, c)): v for (s, r, c), v in self._changes.items()}
 
+    @_gc_paused
     def set(self, ref, value):
         """Put `value` (a number, text, True/False, an ExcelError, or None for blank) in the input
         cell `ref`: a cell ("adam!I4") or a defined name of one cell ("adam!lr", "TRUE_A").
@@ -83,6 +100,7 @@ class Workbook:
         self._apply({key: value})
         return self
 
+    @_gc_paused
     def reset(self, ref=None):
         """Undo set() of one input (or of all): the value the file holds comes back."""
         keys = list(self._changes) if ref is None else [self.input_cell(ref)]
@@ -129,6 +147,7 @@ class Workbook:
         self.values([(sheet, r, c)])
         return self._eng.reasons.get((sheet, r, c))
 
+    @_gc_paused
     def sweep(self, ref, values, watch, progress=None):
         """Set the input `ref` to each of `values` in turn and read the `watch` cells (cells or ranges)
         each time: a Sweep. Each step computes only what the input reaches; the input is restored."""
@@ -154,8 +173,22 @@ class Workbook:
                 self.reset(sheet_ref(key[0], a1(key[1], key[2])))
             else:
                 self.set(sheet_ref(key[0], a1(key[1], key[2])), before)
-        return Sweep(sheet_ref(key[0], a1(key[1], key[2])), str(ref), values, [label for label, _ in cells], out)
+        return Sweep(sheet_ref(key[0], a1(key[1], key[2])), str(ref), values, [label for label, _ in cells], out,
+                     [self.header(k) for _, k in cells])
 
+    def header(self, ref, most=200):
+        """The text a student reads as a cell's name: the first text above it in its column (within
+        `most` rows, at most 24 characters: compare!E104 -> "adam"), or None."""
+        sheet, r, c = ref if isinstance(ref, tuple) else self.cell(ref)
+        self._load({sheet})
+        at = self._book.sheets[sheet].cell
+        for row in range(r - 1, max(0, r - most), -1):
+            cell = at(row, c)
+            if cell is not None and cell.formula is None and isinstance(cell.value, str):
+                return cell.value if 0 < len(cell.value) <= 24 else None
+        return None
+
+    @_gc_paused
     def save(self, path):
         """Write the workbook with the inputs set and the new cached values of every formula cell they
         reach (what a spreadsheet program recalculates after the same edits); every other part of the
@@ -221,6 +254,7 @@ class Workbook:
             raise SimulateError(f"{ref!r} {what}; expected one cell, e.g. adam!I4")
         return sheet, r1, c1
 
+    @_gc_paused
     def input_cell(self, ref):
         """(sheet, row, col) of a cell that may be set: not a formula cell nor part of an array formula."""
         sheet, r, c = self.cell(ref)
@@ -251,6 +285,8 @@ class Workbook:
         if text is None:
             scoped = [sheet_ref(s, n) for s, sh in self._book.sheets.items() for n in sh.names if n == key]
             hint = f"; sheet-scoped ones: {', '.join(scoped[:5])}" if scoped and home is None else ""
+            if home is not None and self._book.sheets[home].names:
+                hint = f" (its names: {', '.join(sorted(self._book.sheets[home].names)[:12])})"
             where = f"sheet {home!r} and the workbook have" if home is not None else "the workbook has"
             raise SimulateError(f"{ref!r}: not a cell reference, and {where} no defined name {name!r}{hint}; {_USE}")
         try:
@@ -258,11 +294,13 @@ class Workbook:
         except FormulaError:
             tree = None
         if type(tree) is not Ref or tree.book is not None or tree.sheet2 is not None:
-            raise SimulateError(f"{ref!r}: the defined name {name!r} is {_short(text)}, not a reference to cells")
+            raise SimulateError(f"{ref!r}: the defined name {name!r} is ={_short(text.lstrip('='))}, not a reference "
+                                f"to cells")
         sheet = tree.sheet or scope or home or next(iter(self._book.sheets))
         return (self.sheet_name(sheet, ref), tree.r1, tree.c1, tree.r2, tree.c2, name)
 
     # ------------------------------------------------------------ computing
+    @_gc_paused
     def values(self, keys):
         """The values of cells [(sheet, row, col)], computed as needed (sheet names as the book has them)."""
         from .formula.engine import _computing
@@ -300,6 +338,7 @@ class Workbook:
             if self._inc is None or not self._inc.covers(keys):
                 self._wanted.update(keys)           # plans only grow: what was computed stays planned
                 self._inc = Incremental(self._eng, None if self._full else list(self._wanted))
+                self._eng.vectorize = self._inc.run_cells() >= VECTOR_CELLS
             steps = self._inc.needs(keys)
             read, dynamic = self._inc.sheets_read(steps)
             unread = self._lazy.unread
@@ -331,12 +370,10 @@ class Workbook:
 
     def _sheets_in(self, texts):
         by_lower, out = self._by_lower, set()
-        for text in texts:
-            if "!" in text:
-                for quoted, plain in _SHEET_PREFIX.findall(text):
-                    name = by_lower.get((quoted.replace("''", "'") if quoted else plain).lower())
-                    if name is not None:
-                        out.add(name)
+        for quoted, plain in set(_SHEET_PREFIX.findall("\n".join(t for t in texts if "!" in t))):
+            name = by_lower.get((quoted.replace("''", "'") if quoted else plain).lower())
+            if name is not None:
+                out.add(name)
         return out
 
     def _apply(self, cells):
@@ -404,7 +441,7 @@ def check_value(value, ref="value"):
     raise SimulateError(f"{ref}: {value!r} is not a cell value; expected a number, text, True/False or None")
 
 
-def parse_value(text, ref="value"):
+def parse_value(text):
     """A value typed on the command line, as a spreadsheet reads what is typed into a cell:
     0.1, -2e-3, 50% (0.5), TRUE, FALSE, #N/A, "quoted text", or nothing (blank)."""
     t = text.strip()
@@ -420,10 +457,10 @@ def parse_value(text, ref="value"):
     try:
         v = float(number.replace("_", "x"))     # float() takes 1_000; a spreadsheet does not
     except ValueError:
-        raise SimulateError(f"{ref}: {text!r} is not a number, TRUE/FALSE, an error like #N/A or "
+        raise SimulateError(f"{text!r} is not a number, TRUE/FALSE, an error like #N/A or "
                             f"\"quoted text\"") from None
     if not math.isfinite(v):
-        raise SimulateError(f"{ref}: {text!r} is not a finite number")
+        raise SimulateError(f"{text!r} is not a finite number")
     return v / 100 if t.endswith("%") else v
 
 

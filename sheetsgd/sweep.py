@@ -11,8 +11,6 @@ import csv
 import math
 import os
 
-import numpy as np
-
 from .errors import SheetsgdError
 from .formula.values import ExcelError
 
@@ -20,12 +18,13 @@ MAX_STEPS = 10_000
 
 
 class Sweep:
-    def __init__(self, input_ref, asked, inputs, watch, rows):
+    def __init__(self, input_ref, asked, inputs, watch, rows, headers=None):
         self.input = input_ref        # "adam!I4": the cell varied
         self.asked = asked            # as it was asked for: "adam!lr"
         self.inputs = list(inputs)
         self.watch = list(watch)      # ["compare!E104", ...]
         self.rows = [list(r) for r in rows]
+        self.headers = list(headers) if headers else [None] * len(self.watch)   # "adam": the text above
 
     def __repr__(self):
         return f"<Sweep of {self.asked} over {len(self.inputs)} values, watching {', '.join(self.watch)}>"
@@ -52,6 +51,7 @@ class Sweep:
 
 def values(start, stop, steps, log=False):
     """steps values from start to stop (both included), evenly spaced, or on a log scale."""
+    import numpy as np
     if steps == 1:
         return [float(start)]
     if log:
@@ -131,13 +131,14 @@ def write_xlsx(sweep, path, log=False, source=None):
                 + " set to the row's value (sheetsgd sweep).")
         s.note("A3", "Errors (#NUM!: a number overflowed, the optimizer diverged) are gaps in the chart.")
         s.header((first - 1, 0), sweep.asked)
-        for j, w in enumerate(sweep.watch):
-            s.header((first - 1, j + 1), w)
+        for j, (w, h) in enumerate(zip(sweep.watch, sweep.headers)):
+            s.header((first - 1, j + 1), f"{h} ({w})" if h else w)
         for i, (x, row) in enumerate(zip(sweep.inputs, sweep.rows)):
             s.ws.write_number(first + i, 0, x)
             for j, v in enumerate(row):
                 _write_value(s, first + i, j + 1, v)
-        s.widths(0, k, max(14, max(len(w) for w in [sweep.asked] + sweep.watch) + 2))
+        longest = max(len(w) + len(h or "") + 3 for w, h in zip([sweep.asked] + sweep.watch, [None] + sweep.headers))
+        s.widths(0, k, max(18, 1.2 * longest + 2))       # bold headers are wider than their characters
         numbers = [v for row in sweep.rows for v in row if isinstance(v, float) and not isinstance(v, bool)]
         if numbers:
             chart = wb.chart("scatter", "straight_with_markers")
@@ -146,8 +147,8 @@ def write_xlsx(sweep, path, log=False, source=None):
                                   "categories": ["sweep", first, 0, first + n - 1, 0],
                                   "values": ["sweep", first, j + 1, first + n - 1, j + 1],
                                   "marker": {"type": "circle", "size": 5}})
-            chart.set_title({"name": f"{', '.join(sweep.watch) if k <= 3 else f'{k} cells'} against {sweep.asked}"})
-            x_axis = {"name": sweep.asked, "major_gridlines": {"visible": True}}
+            chart.set_title({"name": ["sweep", 0, 0], "name_font": {"size": 11}})      # texts from cells: a
+            x_axis = {"name": ["sweep", first - 1, 0], "major_gridlines": {"visible": True}}  # "a!B1" is a reference
             xs = [x for x in sweep.inputs if isinstance(x, float)]
             if log and xs and min(xs) > 0:
                 x_axis["log_base"] = 10

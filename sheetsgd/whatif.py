@@ -46,13 +46,15 @@ def apply_sets(wb, items):
     for item in items:
         ref, value = parse_set(item)
         try:
-            wb.set(ref, parse_value(value, repr(value)))
+            wb.set(ref, parse_value(value))
         except SimulateError as e:
             raise SheetsgdError(f"--set {item!r}: {e}") from None
 
 
 def open_workbook(file, say):
-    return Workbook(file, progress=lambda m: say(f"{file}: {m}"))
+    """The workbook, read sheet by sheet as the cells asked for need them (no progress lines: a
+    sweep has its bar, and eval reads a few sheets)."""
+    return Workbook(file)
 
 
 # ---------------------------------------------------------------------------- eval
@@ -101,9 +103,9 @@ def _cell_line(wb, eng, s, r, c, v, formulas):
 
 def _range_lines(wb, eng, s, r1, c1, r2, c2, values):
     """A range as a table: column letters across, row numbers down, then any cell's note."""
-    head = [sheet_ref(s, f"{a1(r1, c1)}:{a1(r2, c2)}")] + [COL_LETTERS[c] for c in range(c1, c2 + 1)]
+    head = [""] + [COL_LETTERS[c] for c in range(c1, c2 + 1)]
     rows = [[str(r)] + [_short_value(values[(s, r, c)]) for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)]
-    out = table_lines(head, rows)
+    out = [sheet_ref(s, f"{a1(r1, c1)}:{a1(r2, c2)}")] + table_lines(head, rows)
     for r in range(r1, r2 + 1):
         for c in range(c1, c2 + 1):
             why = eng.reasons.get((s, r, c)) if eng is not None else None

@@ -5,7 +5,7 @@ import pytest
 import xlsxwriter
 
 from sheetsgd import check
-from sheetsgd.check import ABS_FLOOR, check_workbook, compare, format_report, parse_ref, show_value
+from sheetsgd.check import ABS_FLOOR, check_workbook, compare, format_report, show_value
 from sheetsgd.errors import SheetsgdError
 from sheetsgd.formula.values import DIV0, NA
 
@@ -140,25 +140,6 @@ def test_unreadable_is_a_sheetsgd_error(tmp_path):
         check_workbook(tmp_path / "x.xlsx")
 
 
-# ---------------------------------------------------------------- eval helpers
-
-@pytest.mark.parametrize("text, want", [
-    ("dotprod!V41", ("dotprod", 41, 22)),
-    ("'my sheet'!$B$2", ("my sheet", 2, 2)),
-    ("'it''s'!c3", ("it's", 3, 3)),
-    ("B2", (None, 2, 2)),
-])
-def test_parse_ref(text, want):
-    assert parse_ref(text) == want
-
-
-@pytest.mark.parametrize("text", ["dotprod!", "!A1", "dotprod!A0", "dotprod!XFE1", "dotprod!A1048577", "V41x", ""])
-def test_bad_ref(text):
-    with pytest.raises(SheetsgdError) as e:
-        parse_ref(text)
-    assert repr(text) in str(e.value) and "\n" not in str(e.value)
-
-
 def test_show_value():
     assert show_value(0.1 + 0.2) == "0.30000000000000004"
     assert show_value(True) == "TRUE" and show_value(DIV0) == "#DIV/0!"
@@ -283,32 +264,6 @@ def test_cells_computed_from_a_volatile_cell_are_checked_from_its_stored_value(t
     assert (s.formulas, s.matched, s.mismatched) == (12, 10, 1)
     assert s.mismatches[0].cell == "A7" and s.mismatches[0].computed == 0.25 * 7
     assert "computed from that stored value and checked" in " ".join(check.__doc__.split())
-
-
-def test_eval_prints_what_evaluate_book_computes(tmp_path):
-    """run_eval reads the engine directly: the same values and reasons as evaluate_book."""
-    from sheetsgd.formula import evaluate_book
-    from sheetsgd.formula.reader import read_book
-    path = tmp_path / "e.xlsx"
-    wb = xlsxwriter.Workbook(str(path))
-    ws = wb.add_worksheet("s")
-    ws.write_formula("A1", "=RAND()", None, 0.25)
-    for r in range(2, 12):
-        ws.write_number(f"B{r}", r / 3)
-        ws.write_formula(f"C{r}", f"=B{r}^2+$A$1", None, 0.0)                 # a block
-    ws.write_array_formula("E1:F2", "{=B2:C3*2}", None, 0.0)
-    ws.write_formula("G1", '=IF(B2>0,"yes","no")', None, "yes")
-    wb.close()
-    cells = ["s!A1", "s!C2", "s!C11", "s!E1", "s!F2", "s!B5", "s!Z99", "s!G1"]
-    lines = []
-    assert check.run_eval(str(path), cells, echo=lines.append) == 0
-    ev = evaluate_book(read_book(path))
-    for text, line in zip(cells, lines):
-        key = ("s", text[2:])
-        if key in ev.values:
-            assert line.startswith(f"{text} = {show_value(ev.values[key])}")
-        assert ("volatile RAND" in line) == (key in ev.uncheckable)
-    assert lines[5].startswith("s!B5 = 1.66666666666666") and lines[6] == "s!Z99 = (blank)"
 
 
 def test_own_constants_computes_what_a_copy_computes(tmp_path):

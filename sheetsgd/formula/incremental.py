@@ -51,12 +51,21 @@ class Incremental:
         for grid in engine.grids.values():
             grid.pending.clear()
         for i, step in enumerate(p.steps):
-            if all((k[1], k[2]) in engine.grids[k[0]].store for k in _keys(step)):
-                self.done[i] = True                # computed under an earlier plan
-                continue
-            for sheet, c in self.columns[i]:
+            done = self.done[i] = all((k[1], k[2]) in engine.grids[k[0]].store for k in _keys(step))
+            for sheet, c in self.columns[i]:       # (a step done: computed under an earlier plan)
                 pending = engine.grids[sheet].pending
-                pending[c] = pending.get(c, 0) + 1
+                pending[c] = pending.get(c, 0) + (not done)
+
+    def run_cells(self, steps=None):
+        """Cells in the runs (of the steps, default all) long enough for the NumPy path."""
+        from .runner import MIN_BLOCK
+        p = self.plan
+        out = 0
+        for i in (range(len(p.steps)) if steps is None else steps):
+            step = p.steps[i]
+            if not isinstance(step, tuple) and step.kind == "run" and step.r1 - step.r0 + 1 >= MIN_BLOCK:
+                out += step.r1 - step.r0 + 1
+        return out
 
     def covers(self, keys):
         """Does the plan hold every formula cell of keys?"""
@@ -209,7 +218,8 @@ class Incremental:
             if self.done[i]:
                 self.done[i] = False
                 for sheet, c in self.columns[i]:
-                    eng.grids[sheet].pending[c] += 1
+                    pending = eng.grids[sheet].pending
+                    pending[c] = pending.get(c, 0) + 1
         eng.values_changed()
         return steps
 

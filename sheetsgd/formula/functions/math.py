@@ -2,25 +2,24 @@
 import math
 from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
 
-import numpy as np
-
 from ..ranges import charge, new_array
 from ..values import DIV0, NA, NUM, VALUE, Array, ExcelError
 from .args import grid, numbers, plain_sum
 from .criteria import matching
 from .operators import _power
 from .registry import MS, registrar
+from ..lazy_numpy import np
 from ..vectorize import V, VR, Fallback, c_exp, c_ln, c_log10, each, num, sequential_sum, unary
 
 function = registrar("math")
 
 
-@function("ABS", "number", vector=unary(np.abs), doc=MS + "abs-function-3420200f-5628-4e8a-9b07-1d9cd26d4f2b")
+@function("ABS", "number", vector=unary(lambda x: np.abs(x)), doc=MS + "abs-function-3420200f-5628-4e8a-9b07-1d9cd26d4f2b")
 def ABS(x):
     return abs(x)
 
 
-@function("SQRT", "number", vector=unary(np.sqrt), doc=MS + "sqrt-function-654975c2-05c4-4831-9a24-2c65e4040fdf")
+@function("SQRT", "number", vector=unary(lambda x: np.sqrt(x)), doc=MS + "sqrt-function-654975c2-05c4-4831-9a24-2c65e4040fdf")
 def SQRT(x):
     return NUM if x < 0 else math.sqrt(x)
 

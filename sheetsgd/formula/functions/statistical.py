@@ -13,9 +13,8 @@ function = registrar("statistical")
 
 def _extreme_vector(largest):
     """MAX/MIN of per-row values and ranges with NumPy (no blanks: they are skipped cell by cell)."""
-    import numpy as np
-
     def vector(vx, args):
+        import numpy as np
         parts = []
         for a in args:
             v = vx.eval(a, array=True)
