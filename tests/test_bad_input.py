@@ -509,6 +509,7 @@ SUBPROCESS_ALLOWED = {
     "bench/read_speed.py": "a benchmark timing read_book and check of two trees in child processes (argv lists), "
                            "the baseline tree unpacked with `git archive`",
     "bench/build.py": "a benchmark timing `sheetsgd build` (this checkout and another) as child processes (argv list)",
+    "bench/whatif.py": "a benchmark timing `sheetsgd eval --set` and `sheetsgd check` as child processes (argv lists)",
 }
 # marshal where a file's bytes could never reach it (none today: the reader no longer forks).
 MARSHAL_ALLOWED = {}

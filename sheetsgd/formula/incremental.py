@@ -253,6 +253,7 @@ def needed_units(engine, keys):
     only the columns their reads reach (a summary cell of graddesc plans 3 sheets' columns it
     reads, not 340k cells); None when one of them is dynamic (then the whole book is planned)."""
     from . import plan
+    from .runner import refuse_costly_parse
     index = plan.Index([], engine.fcols)
     units, built = [], set()
 
@@ -268,7 +269,9 @@ def needed_units(engine, keys):
                    if cell is None and (sheet, r, c) in engine.members}
         for mc in sorted(masters - {c}):          # an array range's master may sit in another column
             build(sheet, mc)
-        for u in plan._column_units(engine, sheet, c, rows, cells):
+        made = plan._column_units(engine, sheet, c, rows, cells)
+        refuse_costly_parse(engine)               # before any of them is parsed, as make_plan does
+        for u in made:
             uid = len(units)
             units.append(u)
             if u.kind == "array":
