@@ -133,7 +133,10 @@ def patch_sheet(xml, cells, sheet="sheet"):
 
 
 def _patch_row(attrs, inner, row_no, todo, sheet):
-    out, last, col, seen = [], 0, 0, set()
+    """A row's XML with the cells `todo` {col: value} rewritten, those it lacks added in column order."""
+    out, last, col = [], 0, 0
+    cols = sorted(todo)                      # the columns to write, in order; k: the next one
+    k, added = 0, False
     for cm in _CELL.finditer(inner):
         got = _ATTR_R.search(cm.group(1))
         if got:
@@ -143,21 +146,23 @@ def _patch_row(attrs, inner, row_no, todo, sheet):
             col = COL_NUMBER.get(ref.group(1).decode())
         else:
             col += 1
-        earlier = sorted(c for c in todo if c < col and c not in seen)
-        if earlier:
+        if k < len(cols) and cols[k] < col:  # cells the row lacks, before this one
             out.append(inner[last:cm.start()])
-            out.extend(_cell(row_no, c, b"", None, todo[c]) for c in earlier)
-            seen.update(earlier)
-            last = cm.start()
-        if col in todo:
+            while k < len(cols) and cols[k] < col:
+                out.append(_cell(row_no, cols[k], b"", None, todo[cols[k]]))
+                k += 1
+            added, last = True, cm.start()
+        if k < len(cols) and cols[k] == col:
             out.append(inner[last:cm.start()])
             f = _F.search(cm.group(3) or b"")
             out.append(_cell(row_no, col, _ATTR_T.sub(b"", cm.group(1)), f.group(0) if f else None, todo[col]))
-            seen.add(col)
+            k += 1
             last = cm.end()
     out.append(inner[last:])
-    out.extend(_cell(row_no, c, b"", None, todo[c]) for c in sorted(set(todo) - seen))
-    attrs = _SPANS.sub(b"", attrs) if set(todo) - seen else attrs      # spans is a hint: drop a stale one
+    if k < len(cols):
+        out.extend(_cell(row_no, c, b"", None, todo[c]) for c in cols[k:])
+        added = True
+    attrs = _SPANS.sub(b"", attrs) if added else attrs      # spans is a hint: drop a stale one
     return b"<row" + attrs + b">" + b"".join(out) + b"</row>"
 
 

@@ -25,7 +25,7 @@ import re
 
 from .errors import SheetsgdError
 from .formula.refs import COL_LETTERS, RefError, a1, parse_range, sheet_ref, split_sheet
-from .formula.incremental import Incremental
+from .formula.incremental import Incremental, step_keys
 from .formula.values import ERROR_CODES, ExcelError
 
 _NAME = re.compile(r"[A-Za-z_\\][\w.\\?]*$")
@@ -206,8 +206,7 @@ class Workbook:
             self._ready(list(self._changes))
             inc, p = self._inc, self._inc.plan
             steps = inc.reached(self._changes)
-            from .formula.runner import _step_keys
-            keys = [k for i in steps for k in _step_keys(p.steps[i])]
+            keys = [k for i in steps for k in step_keys(p.steps[i])]
             values = self.values(keys)
             for (s, r, c), v in zip(keys, values):
                 new.setdefault(s, {})[(r, c)] = v
@@ -393,11 +392,7 @@ class Workbook:
         from .formula.engine import Engine
         eng = Engine(self._book, own_constants=False)
         for (sheet, r, c), v in self._changes.items():
-            store = eng.grids[sheet].store
-            if v is None:
-                store.pop((r, c), None)
-            else:
-                store[(r, c)] = v
+            eng.set_input(sheet, r, c, v)
         self._eng, self._inc = eng, None
         self.engines += 1
 

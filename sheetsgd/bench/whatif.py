@@ -79,7 +79,7 @@ def full_value(path, set_item, cell):
         key, target = wb.input_cell(ref), wb.cell(cell)
     book = read_book(path)
     eng = Engine(book)
-    eng.grids[key[0]].store[(key[1], key[2])] = parse_value(text)
+    eng.set_input(*key, parse_value(text))
     eng.run()
     return eng.grids[target[0]].store.get((target[1], target[2]))
 
@@ -99,7 +99,7 @@ def sweep_vs_full(path, ref, values, watch):
     rows = []
     for v in values:
         eng = Engine(book)
-        eng.grids[key[0]].store[(key[1], key[2])] = v
+        eng.set_input(*key, v)
         eng.run()
         rows.append([eng.grids[s].store.get((r, c)) for s, r, c in keys])
     full = time.perf_counter() - t

@@ -207,6 +207,20 @@ class Engine:
     def results(self):
         return Results(self)
 
+    def set_input(self, sheet, r, c, value):
+        """An input changed (a what-if: formula/incremental.py): the value in the store (None:
+        blank) and not in the reader's column of constants that held the old one (Grid.runs, the
+        book's own: copied, not changed). What it reaches is the caller's to forget."""
+        grid = self.grids[sheet]
+        if value is None:
+            grid.store.pop((r, c), None)
+        else:
+            grid.store[(r, c)] = float(value) if type(value) is int else value
+        runs = grid.runs.get(c)
+        if runs and any(a <= r <= b for a, b, _ in runs):
+            grid.runs = dict(grid.runs)
+            grid.runs[c] = [run for run in runs if not run[0] <= r <= run[1]]
+
     def values_changed(self):
         """After values in the grids changed (a what-if change: formula/incremental.py), every
         cache derived from them is dropped and rebuilt when next asked: each grid's occupied

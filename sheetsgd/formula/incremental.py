@@ -51,7 +51,7 @@ class Incremental:
         for grid in engine.grids.values():
             grid.pending.clear()
         for i, step in enumerate(p.steps):
-            done = self.done[i] = all((k[1], k[2]) in engine.grids[k[0]].store for k in _keys(step))
+            done = self.done[i] = all((k[1], k[2]) in engine.grids[k[0]].store for k in step_keys(step))
             for sheet, c in self.columns[i]:       # (a step done: computed under an earlier plan)
                 pending = engine.grids[sheet].pending
                 pending[c] = pending.get(c, 0) + (not done)
@@ -199,18 +199,14 @@ class Incremental:
         change reaches; returns those steps. The caller makes sure no key is a formula cell."""
         eng, p = self.engine, self.plan
         for (sheet, r, c), v in cells.items():
-            store = eng.grids[sheet].store
-            if v is None:
-                store.pop((r, c), None)
-            else:
-                store[(r, c)] = float(v) if type(v) is int else v
+            eng.set_input(sheet, r, c, v)
         steps = self.reached(cells)
         cycles, reasons = p.cycles, eng.reasons
         for i in steps:
             step = p.steps[i]
             if isinstance(step, tuple) and step[0] == "cycle":
                 continue                          # keeps its cached values
-            for key in _keys(step):
+            for key in step_keys(step):
                 if key in cycles:
                     continue
                 eng.grids[key[0]].store.pop((key[1], key[2]), None)
@@ -224,9 +220,10 @@ class Incremental:
         return steps
 
 
-def _keys(step):
-    from .runner import _step_keys
-    return _step_keys(step)
+def step_keys(step):
+    """Every cell a step computes: a recurrence's lazy units too (its epochs' summaries), every
+    cell of an array formula's range."""
+    return [(s, r, c) for s, c, r0, r1 in _blocks(step) for r in range(r0, r1 + 1)]
 
 
 def _blocks(step):
