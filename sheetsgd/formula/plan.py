@@ -144,10 +144,10 @@ def _filled(rows, cells, i, arrays, shape):
     total, k, r = 0, 8, rows[i - 1]
     while i < len(rows):
         k = min(k, len(rows) - i, CHUNK)
-        if rows[i + k - 1] - r != k:                        # not consecutive rows: shorten
-            k = bisect_right(rows, r + k, i, i + k) - i
-            if k <= 0:
-                break
+        while k > 0 and rows[i + k - 1] - r != k:           # not consecutive rows: shorten (a gap
+            k = bisect_right(rows, r + k, i, i + k) - i     # right after row r leaves none)
+        if k <= 0:
+            break
         if arrays and bisect_right(arrays, r + k) > bisect_left(arrays, r + 1):
             k = bisect_left(arrays, r + 1) - bisect_left(rows, r + 1, i, i + k)
             if k <= 0:
