@@ -123,3 +123,5 @@ class Book:
     tables: Dict[str, Table] = field(default_factory=dict)  # TABLE NAME (upper case) -> Table; unique per workbook
     date1904: bool = False                                  # date serials count days from 1904-01-01
                                                             # (<workbookPr date1904="1"/>), not from 1900-01-00
+    mac: bool = False                                       # saved by Excel for Mac (docProps/app.xml's
+                                                            # Application): CHAR and CODE use the Mac character set

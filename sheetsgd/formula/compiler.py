@@ -260,6 +260,8 @@ class Compiler:
                 return self.node(relative(resolve_tables(Table(n.name, frozenset(), None, None),
                                                          engine.book, scope, 1, 1), 1, 1),
                                  array, ref, st, depth + 1)
+            if n.name.startswith("_XLETA."):    # a function as a value (Excel 365's eta lambdas)
+                st.reasons.append(f"unsupported: the function {n.name[7:]} as a value")
             return const(NAME)
         home = engine.name_scope(n.name, scope) or self.sheet   # a book-wide name reads from the using sheet
         key = (home, n.name, array, ref)

@@ -126,11 +126,46 @@ def _time_fraction(m):
     return (h * 3600 + mi * 60 + s) / 86400.0
 
 
+_HMS = re.compile(r"([0-9]+):([0-9]+)(?::([0-9]+))?(\.[0-9]*)?")
+
+
+def _time_text(s):
+    """A time of two or three parts, as Excel reads it beyond the clock's ranges (the corpus's
+    cached values): h:m with m up to 9999 ("23:99" is 1.027...; past 23 hours m must be under
+    60), h:m:s with m under 60 and s up to 9999, m:s.f with a fraction ("59:9999.0"); a lone
+    trailing point leaves h:m ("23:59.")."""
+    m = _HMS.fullmatch(s)
+    if m is None:
+        return None
+    a, b, c, frac = m.group(1), m.group(2), m.group(3), m.group(4)
+    if len(a) > 4 or len(b) > 4 or (c is not None and len(c) > 4):
+        return None
+    a, b = int(a), int(b)
+    if c is not None:
+        if b >= 60:
+            return None
+        secs = a * 3600 + b * 60 + int(c) + (float(frac) if frac and frac != "." else 0.0)
+    elif frac and frac != ".":
+        if a >= 60:
+            return None
+        secs = a * 60 + b + float(frac)
+    else:
+        if a > 23 and b >= 60:
+            return None
+        secs = a * 3600 + b * 60
+    return secs / 86400.0
+
+
 def parse_datetime(text, date1904=False):
     """A date, a time, or a date and a time written as text -> serial; None if it is neither."""
     s = text.strip()
     if not s or len(s) > 64:
         return None
+    if ":" in s and not any(c.isalpha() for c in s.replace("AM", "").replace("PM", "").replace(
+            "am", "").replace("pm", "")):
+        got = _time_text(s)
+        if got is not None:
+            return got
     m = _TIME_ONLY.fullmatch(s)
     if m is not None:
         return _time_fraction(m)

@@ -47,6 +47,8 @@ DOCUMENTED = [
     # ROW, COLUMN, ROWS, COLUMNS
     ("=ROW(C10)", None, 10.0), ("=COLUMN(D10)", None, 4.0), ("=ROWS(C1:E4)", None, 4.0),
     ("=ROWS({1,2,3;4,5,6})", None, 2.0), ("=COLUMNS(C1:E4)", None, 3.0), ("=COLUMNS({1,2,3;4,5,6})", None, 3.0),
+    # AREAS
+    ("=AREAS(B2:D4)", None, 1.0), ("=AREAS((B2:D4,E5,F6:I9))", None, 3.0), ("=AREAS(B2:D4 B2)", None, 1.0),
 ]
 
 

@@ -154,6 +154,15 @@ def COLUMNS(ref):
     return ref if type(ref) is ExcelError else 1.0
 
 
+@function("AREAS", "address", doc=MS + "areas-function-8392ba32-7a41-43b3-96b0-3695d2ec6152")
+def AREAS(ref):
+    if type(ref) is RangeUnion:
+        return float(len(ref.areas))
+    if type(ref) is Range:
+        return 1.0
+    return ref if type(ref) is ExcelError else VALUE
+
+
 @function("OFFSET", "address, value, value, value?, value?", context=True, reference=True,
           doc=MS + "offset-function-c8de19ae-dd79-4b9b-a14e-b4d906d11b66")
 def OFFSET(ctx, ref, rows, cols, height=MISSING, width=MISSING):

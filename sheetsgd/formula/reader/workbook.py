@@ -183,7 +183,7 @@ class BookReader:
         self.sst = shared_strings(pkg, sst_part, xml)
         self.date1904 = date1904
 
-        book = Book(path=path, date1904=date1904)
+        book = Book(path=path, date1904=date1904, mac=saved_on_mac(pkg))
         parts = []
         for name, rid in sheets:
             typ, target = rels.get(rid, ("", None))
@@ -233,6 +233,20 @@ class BookReader:
                 if key in book.tables:
                     raise ReadError(f"has two tables named {table.name[:40]!r}")
                 book.tables[key] = table
+
+
+_APPLICATION = re.compile(rb"<(?:\w+:)?Application>([^<]{0,200})</(?:\w+:)?Application>")
+
+
+def saved_on_mac(pkg):
+    """Was the file saved by Excel for Mac? (docProps/app.xml: <Application>Microsoft Macintosh
+    Excel</Application>); its CHAR and CODE read the Mac character set."""
+    info = pkg.info("docProps/app.xml")
+    if info is None or info.file_size > 1 << 20:
+        return False
+    m = _APPLICATION.search(bytes(pkg.read("docProps/app.xml")))
+    return m is not None and b"Macintosh" in m.group(1)
+
 
 
 class LazyBook:
