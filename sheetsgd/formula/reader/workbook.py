@@ -248,7 +248,6 @@ def saved_on_mac(pkg):
     return m is not None and b"Macintosh" in m.group(1)
 
 
-
 class LazyBook:
     """A workbook whose worksheets are read when asked for (what-if evaluation reads only the
     sheets the cells asked for depend on; sheetsgd/simulate.py):
