@@ -32,6 +32,7 @@ _NAME = re.compile(r"[A-Za-z_\\][\w.\\?]*$")
 _CELL_LIKE = re.compile(r"\$?[A-Za-z]{1,3}\$?[0-9]+$")      # a cell, maybe outside the grid: never a name
 _USE = "use SHEET!A1, SHEET!A1:B9 or a defined name, e.g. adam!I4 or adam!lr"
 _UNSET = object()
+MAX_CELLS = 1_000_000       # cells one range asked for may hold
 VECTOR_CELLS = 50_000       # fewer cells than this in long runs: computed one by one, which costs less
                             # than importing NumPy for its path (~0.1 s; formula/lazy_numpy.py)
 _SHEET_PREFIX = re.compile(r"'((?:[^']|'')+)'!|([^\W\d][\w.]*)!")      # a sheet named in formula text
@@ -121,7 +122,7 @@ class Workbook:
 
     def range(self, ref):
         """The values of a range ("compare!A4:F104") as a list of rows (Rows: .to_frame())."""
-        sheet, r1, c1, r2, c2, _ = self.target(ref)
+        sheet, r1, c1, r2, c2, _ = self.block(ref)
         keys = [(sheet, r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
         flat = self.values(keys)
         w = c2 - c1 + 1
@@ -156,7 +157,7 @@ class Workbook:
         values = [check_value(v, ref) for v in values]
         cells = []                              # (label, key) of every watched cell
         for w in ([watch] if isinstance(watch, str) else watch):
-            sheet, r1, c1, r2, c2, _ = self.target(w)
+            sheet, r1, c1, r2, c2, _ = self.block(w)
             cells.extend((sheet_ref(sheet, a1(r, c)), (sheet, r, c))
                          for r in range(r1, r2 + 1) for c in range(c1, c2 + 1))
         before = self._changes.get(key, _UNSET)
@@ -229,6 +230,15 @@ class Workbook:
         return f"<sheetsgd Workbook {self.path!r}, {len(self._changes)} input(s) set>"
 
     # ------------------------------------------------------------ references
+    def block(self, ref):
+        """target() of a range no larger than MAX_CELLS (a whole sheet's A1:XFD1048576 is 17 billion
+        cells, not a question to answer cell by cell)."""
+        got = self.target(ref)
+        n = (got[3] - got[1] + 1) * (got[4] - got[2] + 1)
+        if n > MAX_CELLS:
+            raise SimulateError(f"{ref!r} is {n:,} cells, more than {MAX_CELLS:,}: ask for a smaller range")
+        return got
+
     def target(self, ref):
         """"adam!I4", "compare!A4:F104", "adam!lr", "TRUE_A", "'my sheet'!B2" -> (sheet, r1, c1, r2, c2,
         name or None). A cell without a sheet is on the first sheet. Errors name the reference."""

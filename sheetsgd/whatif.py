@@ -15,7 +15,7 @@ import sys
 from .check import show_value
 from .errors import SheetsgdError
 from .formula.refs import COL_LETTERS, a1, sheet_ref
-from .simulate import SimulateError, Workbook, parse_value
+from .simulate import MAX_CELLS, SimulateError, Workbook, parse_value
 from .sweep import MAX_STEPS, cell_text, parse_vary, table_lines
 from .sweep import lines as sweep_lines
 from .sweep import values as sweep_values
@@ -66,7 +66,9 @@ def run_eval(file, cells, sets=(), formulas=False, as_csv=False, echo=print, say
         parse_set(item)                      # the syntax of every --set before the file is opened
     with open_workbook(file, say) as wb:
         apply_sets(wb, sets)
-        targets = [(text, wb.target(text)) for text in cells]     # every reference before computing
+        targets = [(text, wb.block(text)) for text in cells]      # every reference before computing
+        if sum((t[3] - t[1] + 1) * (t[4] - t[2] + 1) for _, t in targets) > MAX_CELLS:
+            raise SheetsgdError(f"CELLS: more than {MAX_CELLS:,} cells in all; ask for fewer")
         keys = [(s, r, c) for _, (s, r1, c1, r2, c2, _) in targets
                 for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
         values = dict(zip(keys, wb.values(keys)))
@@ -172,7 +174,7 @@ def run_sweep(file, vary, steps, log, watch, out=None, sets=(), echo=print, say=
         except SimulateError as e:
             raise SheetsgdError(f"--vary {vary!r}: {e}") from None
         for w in watch:
-            wb.target(w)
+            wb.block(w)
         result = wb.sweep(ref, values, watch, progress=progress)
     if out is None:
         for line in sweep_lines(result):

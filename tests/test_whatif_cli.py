@@ -89,6 +89,8 @@ def test_eval_set_values_as_typed_into_a_cell(ws, capsys):
     (["--set", "in!lr=3", "out!A1"], ["no defined name 'lr'", "its names: RATE"]),
     (["out!A1", "in!A0"], ["'in!A0'", "outside Excel's grid"]),
     (["out!A1", "in!A1:"], ["'in!A1:'"]),
+    (["in!A1:XFD1048576"], ["'in!A1:XFD1048576' is 17,179,869,184 cells, more than 1,000,000"]),
+    (["in!A1:A600000", "out!A1:A600000"], ["more than 1,000,000 cells in all"]),
 ])
 def test_eval_mistakes_are_one_line_exit_2(ws, capsys, argv, words):
     before = snapshot(ws)
@@ -211,3 +213,17 @@ def test_eval_of_a_workbook_with_a_sheet_named_like_a_cell(tmp_path, capsys, mon
     monkeypatch.chdir(tmp_path)
     code, out, err = run(["eval", "q.xlsx", "--set", "'A1'!B2=5", "'it''s'!A1"], capsys)
     assert code == 0 and out.strip() == "'it''s'!A1 = 15.0"
+
+
+def test_eval_of_one_cell_does_not_import_numpy():
+    """NumPy's import is a fifth of what `eval` of a summary cell costs (sheetsgd.bench.whatif): the
+    modules `eval` imports take it from formula/lazy_numpy.py, and a plan with few long runs is
+    computed without the NumPy path (simulate.VECTOR_CELLS)."""
+    import subprocess
+    import sys
+    code = ("import sys, io, contextlib\nfrom sheetsgd.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    try: main(['eval', sys.argv[1], '--set', 'adam!lr=0.1', 'compare!E104'])\n"
+            "    except SystemExit: pass\nprint('numpy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, str(GRADDESC)], capture_output=True, text=True)
+    assert out.stdout.strip() == "False", out.stderr
