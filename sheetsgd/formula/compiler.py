@@ -372,7 +372,7 @@ class Compiler:
         return let
 
 
-_DYNAMIC = frozenset({"OFFSET", "INDIRECT"})    # what they read is known only while computing
+_DYNAMIC = frozenset({"OFFSET", "INDIRECT", "ANCHORARRAY", "TRIMRANGE"})    # what they read is known only while computing
 
 
 class _State:

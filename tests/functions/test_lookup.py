@@ -5,7 +5,7 @@ import pytest
 from cells import close, ev, table
 
 from sheetsgd.formula.functions import REGISTRY
-from sheetsgd.formula.values import NA, REF, VALUE
+from sheetsgd.formula.values import NA, REF, VALUE, ExcelError
 
 FRUIT = table([["Product", "Count"], ["Bananas", 25], ["Oranges", 38], ["Apples", 40], ["Pears", 41]])
 DENSITY = table([["Density", "Viscosity", "Temperature"], [0.457, 3.55, 500], [0.525, 3.25, 400],
@@ -89,3 +89,50 @@ def test_what_the_corpus_caches(formula, want):
 def test_entries_link_their_pages():
     for name in ("MATCH", "INDEX", "VLOOKUP", "HLOOKUP", "LOOKUP", "CHOOSE", "ADDRESS", "ROWS", "COLUMNS"):
         assert REGISTRY[name].doc.startswith("https://support.microsoft.com/")
+
+
+# ---------------------------------------------------------------- dynamic arrays (Excel 365)
+DYNAMIC = [
+    ("=XMATCH(4,{5,4,3,2,1})", 2.0), ("=XMATCH(4.5,{5,4,3,2,1},1)", 1.0),
+    ('=XMATCH("Gra*",{"Apple","Grape","Pear"},2)', 2.0),
+    ('=XLOOKUP("b",{"a";"b";"c"},{1;2;3})', 2.0), ('=XLOOKUP("z",{"a";"b"},{1;2},"none")', "none"),
+    ("=XLOOKUP(2.5,{1;2;3},{10;20;30},,-1)", 20.0), ("=XLOOKUP(2.5,{1;2;3},{10;20;30},,1)", 30.0),
+    ("=XLOOKUP(2,{1;2;3},{1,2;3,4;5,6})", [[3.0, 4.0]]),
+    ("=SEQUENCE(2,3)", [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]), ("=SEQUENCE(3,1,10,-5)", [[10.0], [5.0], [0.0]]),
+    ("=SORT({3;1;2})", [[1.0], [2.0], [3.0]]), ("=SORT({3;1;2},1,-1)", [[3.0], [2.0], [1.0]]),
+    ('=SORT({"b",2;"a",1},2)', [["a", 1.0], ["b", 2.0]]),
+    ('=SORTBY({"x";"y";"z"},{3;1;2})', [["y"], ["z"], ["x"]]),
+    ("=UNIQUE({1;1;2})", [[1.0], [2.0]]), ("=UNIQUE({1;1;2},FALSE,TRUE)", 2.0),
+    ('=UNIQUE({"a";"A";"b"})', [["a"], ["b"]]),
+    ("=FILTER({1;2;3},{TRUE;FALSE;TRUE})", [[1.0], [3.0]]), ('=FILTER({1;2},{FALSE;FALSE},"none")', "none"),
+    ("=VSTACK({1,2},{3})", [[1.0, 2.0], [3.0, NA]]), ("=HSTACK({1;2},{3})", [[1.0, 3.0], [2.0, NA]]),
+    ("=TAKE({1,2,3;4,5,6;7,8,9},2)", [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]), ("=TAKE({1,2,3;4,5,6;7,8,9},-1,-2)", [[8.0, 9.0]]),
+    ("=DROP({1,2,3;4,5,6;7,8,9},2)", [[7.0, 8.0, 9.0]]), ("=DROP({1,2,3;4,5,6;7,8,9},,-2)", [[1.0], [4.0], [7.0]]),
+    ("=CHOOSECOLS({1,2,3;4,5,6},3,1)", [[3.0, 1.0], [6.0, 4.0]]), ("=CHOOSEROWS({1,2;3,4;5,6},-1)", [[5.0, 6.0]]),
+    ("=TOCOL({1,2;3,4})", [[1.0], [2.0], [3.0], [4.0]]), ("=TOROW({1,2;3,4},0,TRUE)", [[1.0, 3.0, 2.0, 4.0]]),
+    ('=WRAPROWS({"A","B","C","D","E","F","G"},3)', [["A", "B", "C"], ["D", "E", "F"], ["G", NA, NA]]),
+    ("=WRAPCOLS({1,2,3},2)", [[1.0, 3.0], [2.0, NA]]), ("=EXPAND({1,2;3,4},3,3,0)", [[1.0, 2.0, 0.0], [3.0, 4.0, 0.0], [0.0, 0.0, 0.0]]),
+]
+
+
+@pytest.mark.parametrize("formula, want", DYNAMIC)
+def test_dynamic_arrays_as_their_pages_describe(formula, want):
+    assert close(ev(formula), want)
+
+
+DYNAMIC_CORPUS = [
+    # XMATCH orders kinds as SORT does and puts an empty lookup value last (formulas test.xlsx
+    # LOOKUP!W173, X173, R175, R183)
+    ("=XMATCH(A9,{FALSE,2.1,TRUE,4.1},-1)", 3.0), ('=XMATCH("b",{FALSE,2.1,TRUE,4.1},-1)', 4.0),
+    ('=XMATCH(1.1,{"c bau c",4.1,"a",1.1},0,2)', NA), ("=XMATCH(1,{1,2},2,2)", VALUE),
+    # errors sort in ERROR.TYPE's order (LOOKUP!U118); empty results are #VALUE! (LOOKUP!U16, R140)
+    ("=SORT({#N/A,#NULL!,#DIV/0!},1,1,TRUE)", [[ExcelError("#NULL!"), ExcelError("#DIV/0!"), NA]]),
+    ("=DROP({1;2},2)", VALUE), ("=TAKE({1;2},0)", VALUE), ("=UNIQUE({1;1},FALSE,TRUE)", VALUE),
+    # FILTER with one include value for a row: TRUE keeps it, a blank cell is #VALUE! (LOOKUP!W22, Y22)
+    ("=FILTER({1,2},TRUE)", [[1.0, 2.0]]), ("=FILTER({1,2},A9)", VALUE),
+]
+
+
+@pytest.mark.parametrize("formula, want", DYNAMIC_CORPUS)
+def test_dynamic_arrays_as_the_corpus_caches(formula, want):
+    assert close(ev(formula, table([["a"]], "B2")), want)

@@ -7,7 +7,7 @@
 Adding a function: one @function entry in its category's module, and a test quoting
 Microsoft's documented examples in tests/functions/test_<category>.py.
 """
-from . import info, logical, lookup, math, statistical, text, textsplit, volatile  # noqa: F401  (they register)
+from . import arrays, info, logical, lookup, math, statistical, text, textsplit, volatile  # noqa: F401  (they register)
 from . import bessel, bonds, complex, convert, date, engineering, financial  # noqa: F401
 from .registry import REGISTRY, check_registry, lookup as lookup_function
 
