@@ -20,7 +20,7 @@ reference to another workbook, names nested too deep).
 """
 from functools import partial
 
-from . import functions  # noqa: F401  (the registry filled)
+from . import functions, lambdas  # noqa: F401  (the registry filled)
 from .closures import (as_array_or_value, as_number, as_value, binary_closure, caller, cell_reader, chain,
                        const, intersect, memo, negation, to_array, top_array, unary, union_of)
 from .functions.operators import percent
@@ -87,6 +87,8 @@ class Compiler:
     def compile_tree(self, rel, array):
         st = _State()
         fn = self.node(rel, array, False, st, 0)
+        if type(rel) is Func and rel.name == "LAMBDA":
+            fn = lambdas.uncalled(fn)
         top = top_array(fn) if array else fn       # a plain cell's result: engine.final(v, r, c)
         return Compiled(top, list(st.reads.values()), st.reasons, st.dynamic, st.volatile, st.positional)
 
@@ -132,9 +134,9 @@ class Compiler:
             return self._finish(lambda r, c: union_of([f(r, c) for f in items]), array, ref, st)
         if t is Spill:
             return self.spill(n, array, ref, st, depth)
-        if t is Invoke:
-            st.reasons.append("unsupported: calling a LAMBDA")
-            return const(VALUE)
+        if t is Invoke:                     # LAMBDA(x, x+1)(2)
+            callee = self.node(n.callee, array, False, st, depth + 1)
+            return lambdas.compile_invoke(self, callee, n.args, array, st, depth)
         if t is Ref or t is Table:          # a tree not made relative (never from compile_cell)
             raise TypeError(f"compile a relative tree: {t.__name__} found")
         return const(VALUE)
@@ -261,6 +263,9 @@ class Compiler:
                                                          engine.book, scope, 1, 1), 1, 1),
                                  array, ref, st, depth + 1)
             if n.name.startswith("_XLETA."):    # a function as a value (Excel 365's eta lambdas)
+                f = lookup(n.name[7:])
+                if f is not None:
+                    return lambdas.eta(f)
                 st.reasons.append(f"unsupported: the function {n.name[7:]} as a value")
             return const(NAME)
         home = engine.name_scope(n.name, scope) or self.sheet   # a book-wide name reads from the using sheet
@@ -306,8 +311,13 @@ class Compiler:
         name = n.name
         if name == "LET":
             return self.let(n, array, st, depth)
+        if name == "LAMBDA":
+            return lambdas.compile_lambda(self, n, array, st, depth)
         f = lookup(name)
         if f is None:
+            if lambdas.is_callable_name(self, name, st):    # MYLAMBDA(1, 2): a name bound to a LAMBDA
+                callee = self.name(Name(name), array, False, st, depth + 1)
+                return lambdas.compile_invoke(self, callee, n.args, array, st, depth)
             st.reasons.append(f"unsupported function {name}")
             return const(NAME)
         if f.volatile:
@@ -329,6 +339,7 @@ class Compiler:
                 args.append(to_array(self.node(a, True, False, st, depth + 1)))
             elif k.name == "address":
                 sub = _State()                  # located, not read: no dependency on its cells
+                sub.let = st.let                # (LET and LAMBDA names still seen)
                 args.append(self.node(a, array, True, sub, depth + 1))
                 st.merge(sub, reads=False)
             else:                               # values, range, lazy

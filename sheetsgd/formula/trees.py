@@ -10,7 +10,7 @@ Structured references (Table1[Col], [@Age], Table1[#Headers]) are resolved here 
 the book's tables (book.tables), into the plain references they stand for; [@Col] is the
 implicit intersection of the column's data with the formula's row, as Excel defines it.
 """
-from .parser import (Binary, Const, Func, Intersect, Isect, Node, Percent, RangeOp, Ref, Spill, Table,
+from .parser import (Binary, Const, Func, Intersect, Invoke, Isect, Node, Percent, RangeOp, Ref, Spill, Table,
                      Unary, Union)
 from .refs import MAX_COL, MAX_ROW
 from .values import REF, VALUE
@@ -69,6 +69,8 @@ def _rebuild(node, f):
         return Spill(f(node.operand))
     if t is Union:
         return Union([f(a) for a in node.items])
+    if t is Invoke:
+        return Invoke(f(node.callee), [f(a) for a in node.args])
     return node
 
 

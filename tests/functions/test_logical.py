@@ -4,7 +4,7 @@ no page says (the file and cell named)."""
 import pytest
 from cells import close, ev, table
 
-from sheetsgd.formula.values import DIV0, NA, REF, VALUE
+from sheetsgd.formula.values import DIV0, NA, REF, VALUE, ExcelError
 
 SCORES = table([["Score"], [93], [89], [53], [71]])
 DAYS = table([["Value"], [2], [99], [99], [2], [3]])
@@ -62,3 +62,34 @@ CORPUS = [
 @pytest.mark.parametrize("formula, want", CORPUS)
 def test_what_the_corpus_caches(formula, want):
     assert close(ev(formula, table([["text", "more"]], "B2")), want)
+
+
+# ---------------------------------------------------------------- LAMBDA and its helpers
+SIX = table([[1, 2, 3], [4, 5, 6]])
+LAMBDAS = [
+    ("=LAMBDA(x, x+122)(1)", None, 123.0),
+    ("=BYROW(A1:C2, LAMBDA(array, MAX(array)))", SIX, [[3.0], [6.0]]),
+    ("=BYCOL(A1:C2, LAMBDA(array, MAX(array)))", SIX, [[4.0, 5.0, 6.0]]),
+    ("=MAP(A1:C2, LAMBDA(a, IF(a>4,a*a,+a)))", SIX, [[1.0, 2.0, 3.0], [4.0, 25.0, 36.0]]),
+    ("=REDUCE(, A1:C2, LAMBDA(a,b,a+b^2))", SIX, 91.0),
+    ('=SCAN("",{"a","b","c"},LAMBDA(a,b,a&b))', None, [["a", "ab", "abc"]]),
+    ("=SCAN(1,{1,2,3},LAMBDA(a,b,a*b))", None, [[1.0, 2.0, 6.0]]),
+    ("=MAKEARRAY(2,3,LAMBDA(r,c,r*c))", None, [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0]]),
+    ('=LAMBDA(x,y,IF(ISOMITTED(y),"y param is missing",x+y))(1)', None, "y param is missing"),
+    ("=LET(f,LAMBDA(x,x*2),f(3))", None, 6.0), ("=LAMBDA(x,ROWS(x))(A1:C2)", SIX, 2.0),
+    ("=BYROW(A1:C2,_xleta.SUM)", SIX, [[6.0], [15.0]]), ("=LAMBDA(x,x)", None, ExcelError("#CALC!")),
+]
+
+
+@pytest.mark.parametrize("formula, cells, want", LAMBDAS)
+def test_lambdas(formula, cells, want):
+    assert close(ev(formula, cells), want)
+
+
+def test_a_defined_name_bound_to_a_lambda_is_called():
+    # formulas test.xlsx: MYLAMBDA = LAMBDA(x,y,z, SUM(x*2, y*3, -z, ...)), =MYLAMBDA(2,1,2)
+    from cells import book
+    from sheetsgd.formula import evaluate_formula
+    b = book({"A1": 1})
+    b.names["TWICE"] = "_xlfn.LAMBDA(_xlpm.x,_xlpm.x*2)"
+    assert evaluate_formula("=TWICE(21)", b) == 42.0

@@ -1,6 +1,6 @@
 """Logical functions (Excel's category "Logical"): IF computes only the branch it chooses."""
 from ..ranges import Range, Union
-from ..values import MISSING, NA, VALUE, Array, ExcelError, to_bool
+from ..values import CALC, MISSING, NA, VALUE, Array, ExcelError, to_bool
 from .operators import compare, elementwise
 from .registry import MS, registrar
 
@@ -253,3 +253,122 @@ def TRUE():
 @function("FALSE", "", doc=MS + "false-function-2d58dfa5-9c03-4259-bf8f-f0ae14346904")
 def FALSE():
     return False
+
+
+# ---------------------------------------------------------------- LAMBDA's helpers (formula/lambdas.py)
+def _fn(v):
+    """A LAMBDA argument: the Lambda, or the error to give."""
+    from ..lambdas import Lambda
+    if type(v) is Lambda:
+        return v
+    return v if type(v) is ExcelError else VALUE
+
+
+def _one(v):
+    """What a LAMBDA gives for one element: a single value (a 1x1 array's value; larger #CALC!)."""
+    if type(v) is Array:
+        return v.rows[0][0] if v.shape == (1, 1) else CALC
+    if type(v) is Range:
+        return v.first() if v.size == 1 else CALC
+    return 0.0 if v is None or v is MISSING else v
+
+
+def _grid_rows(a):
+    if type(a) is ExcelError:
+        return a
+    return a.rows if type(a) is Array else [[a]]
+
+
+LAMBDA_DIFFERS = "Excel 365 and Google Sheets; LibreOffice 7.x has no LAMBDA"
+
+
+@function("BYROW", "array, any", context=True, programs="excel gsheets", differs=LAMBDA_DIFFERS,
+          doc=MS + "byrow-function-2e04c677-78c8-4e6b-8c10-a4602f2602bb")
+def BYROW(ctx, array, fn):
+    rows, f = _grid_rows(array), _fn(fn)
+    for x in (rows, f):
+        if type(x) is ExcelError:
+            return x
+    return Array([[_one(f.call([Array([row])], ctx.row, ctx.col))] for row in rows])
+
+
+@function("BYCOL", "array, any", context=True, programs="excel gsheets", differs=LAMBDA_DIFFERS,
+          doc=MS + "bycol-function-58463999-7de5-49ce-8f38-b7f7a2192bfb")
+def BYCOL(ctx, array, fn):
+    rows, f = _grid_rows(array), _fn(fn)
+    for x in (rows, f):
+        if type(x) is ExcelError:
+            return x
+    return Array([[_one(f.call([Array([[v] for v in col])], ctx.row, ctx.col)) for col in zip(*rows)]])
+
+
+@function("MAP", "array, array...", context=True, programs="excel gsheets", differs=LAMBDA_DIFFERS,
+          doc=MS + "map-function-48006093-f97c-47c1-bfcc-749263bb1f01")
+def MAP(ctx, *args):
+    last = args[-1]                       # the LAMBDA, taken as an array like the others: 1x1
+    f = _fn(last.rows[0][0] if type(last) is Array and last.shape == (1, 1) else last)
+    if type(f) is ExcelError:
+        return f
+    arrays = [a if type(a) is Array else Array([[a]]) for a in args[:-1]]
+    for a in arrays:
+        if type(a) is ExcelError:
+            return a
+    return elementwise(lambda *vals: _one(f.call(list(vals), ctx.row, ctx.col)), *arrays)
+
+
+@function("REDUCE", "values, array, any", context=True, programs="excel gsheets", differs=LAMBDA_DIFFERS,
+          doc=MS + "reduce-function-42e39910-b345-45f3-84b8-0642b568b7cb")
+def REDUCE(ctx, initial, array, fn):
+    rows, f = _grid_rows(array), _fn(fn)
+    for x in (rows, f):
+        if type(x) is ExcelError:
+            return x
+    acc = 0.0 if initial is MISSING else initial
+    for row in rows:
+        for v in row:
+            acc = f.call([acc, v], ctx.row, ctx.col)
+    return acc
+
+
+@function("SCAN", "values, array, any", context=True, programs="excel gsheets", differs=LAMBDA_DIFFERS,
+          doc=MS + "scan-function-d58dfd11-9969-4439-b2dc-e7062724de29")
+def SCAN(ctx, initial, array, fn):
+    rows, f = _grid_rows(array), _fn(fn)
+    for x in (rows, f):
+        if type(x) is ExcelError:
+            return x
+    acc, out = (0.0 if initial is MISSING else initial), []
+    for row in rows:
+        line = []
+        for v in row:
+            acc = f.call([acc, v], ctx.row, ctx.col)
+            line.append(_one(acc))
+        out.append(line)
+    return Array(out)
+
+
+@function("MAKEARRAY", "value, value, any", context=True, programs="excel gsheets", differs=LAMBDA_DIFFERS,
+          doc=MS + "makearray-function-b80da5ad-b338-4149-a523-5b221da09097")
+def MAKEARRAY(ctx, rows, cols, fn):
+    # rows and columns: whole numbers of at least 1 (text, even "1", and 2.3 #VALUE!; TRUE is 1)
+    dims = []
+    for v in (rows, cols):
+        if type(v) is str or v is None:
+            return VALUE
+        x = float(v) if type(v) in (bool, float) else VALUE
+        if type(x) is ExcelError or x < 1 or x != int(x):
+            return VALUE
+        dims.append(int(x))
+    f = _fn(fn)
+    if type(f) is ExcelError:
+        return f
+    from ..ranges import new_array
+    new_array(*dims)
+    return Array([[_one(f.call([float(i + 1), float(j + 1)], ctx.row, ctx.col)) for j in range(dims[1])]
+                  for i in range(dims[0])])
+
+
+@function("ISOMITTED", "any", programs="excel", differs=LAMBDA_DIFFERS,
+          doc=MS + "isomitted-function-831d6fbc-0f07-40c4-9c5b-9c73fd1d60c1")
+def ISOMITTED(v):
+    return v is MISSING
