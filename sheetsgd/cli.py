@@ -196,8 +196,9 @@ def check(files, tolerance, show):
     return checker.run(files, tolerance=tolerance, show=show, echo=_echo_clean, keep=_LAST_BOOK)
 
 
-# The last book `check` read, kept alive so that the command, when it is the process, can
-# end without freeing a million small objects one by one (~0.1 s of a 2 s check): see main().
+# The last book `check` read (or workbook `eval` and `sweep` computed), kept alive so that the
+# command, when it is the process, can end without freeing a million small objects one by one
+# (~0.1 s of a 2 s check): see main().
 _LAST_BOOK = []
 
 
@@ -231,7 +232,7 @@ def eval_(file, cells, sets, formulas, as_csv):
     """
     from . import whatif
     return whatif.run_eval(file, cells, sets=sets, formulas=formulas, as_csv=as_csv, echo=_echo_clean,
-                           say=lambda m: _echo_clean(m, err=True))
+                           say=lambda m: _echo_clean(m, err=True), keep=_LAST_BOOK)
 
 
 @cli.command()
@@ -271,7 +272,7 @@ def sweep(file, more, vary, steps, log, watch, sets, out):
     bar = _SweepBar()
     try:
         return whatif.run_sweep(file, vary, steps, log, watch, out=out, sets=sets, echo=_echo_clean,
-                                say=lambda m: _echo_clean(m, err=True), progress=bar.update)
+                                say=lambda m: _echo_clean(m, err=True), progress=bar.update, keep=_LAST_BOOK)
     finally:
         bar.done()
 

@@ -104,26 +104,25 @@ def patch_sheet(xml, cells, sheet="sheet"):
     by_row = {}
     for (r, c), v in cells.items():
         by_row.setdefault(r, {})[c] = v
-    out, last, row_no, done = [], 0, 0, set()
+    rows = sorted(by_row)                             # the rows to write, in order; k: the next one
+    out, last, row_no, k = [], 0, 0, 0
     for rm in _ROW.finditer(body):
         attrs = rm.group(1)
         got = _ATTR_R.search(attrs)
         row_no = int(got.group(1)) if got else row_no + 1
-        todo = by_row.get(row_no)
-        pending = sorted(r for r in by_row if r < row_no and r not in done)
-        if pending:                                   # rows with no element yet, before this one
+        if k < len(rows) and rows[k] < row_no:        # rows with no element yet, before this one
             out.append(body[last:rm.start()])
-            out.extend(_new_row(r, by_row[r]) for r in pending)
-            done.update(pending)
+            while k < len(rows) and rows[k] < row_no:
+                out.append(_new_row(rows[k], by_row[rows[k]]))
+                k += 1
             last = rm.start()
-        if todo is None:
-            continue
-        out.append(body[last:rm.start()])
-        out.append(_patch_row(attrs, rm.group(3) or b"", row_no, todo, sheet))
-        last = rm.end()
-        done.add(row_no)
+        if k < len(rows) and rows[k] == row_no:
+            out.append(body[last:rm.start()])
+            out.append(_patch_row(attrs, rm.group(3) or b"", row_no, by_row[row_no], sheet))
+            last = rm.end()
+            k += 1
     out.append(body[last:])
-    out.extend(_new_row(r, by_row[r]) for r in sorted(set(by_row) - done))
+    out.extend(_new_row(r, by_row[r]) for r in rows[k:])
     new_body = b"".join(out)
     head = xml[:m.start()]
     dm = _DIMENSION.search(head)

@@ -38,6 +38,22 @@ VECTOR_CELLS = 50_000       # fewer cells than this in long runs: computed one b
 _SHEET_PREFIX = re.compile(r"'((?:[^']|'')+)'!|([^\W\d][\w.]*)!")      # a sheet named in formula text
 
 
+class gc_paused:
+    """The cyclic garbage collector paused in a with block (as check.py's _no_cyclic_gc): the book's
+    many small objects hold no cycles, and each collection their allocations trigger would walk
+    them all."""
+
+    def __enter__(self):
+        import gc
+        self.was = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc):
+        import gc
+        if self.was:
+            gc.enable()
+
+
 def _gc_paused(method):
     """The cyclic garbage collector paused while the method reads and computes: the book's many
     small objects hold no cycles, and each collection their allocations trigger would walk them
@@ -73,6 +89,10 @@ class Workbook:
         self._book = self._lazy.book
         self._by_lower = {name.lower(): name for name in self._book.sheets}
         self._changes = {}          # (sheet, row, col) -> value set there (None: made blank)
+        self._originals = {}        # (sheet, row, col) -> the file's value of a cell set: the engine's store
+                                    # is the book's own dict of constants (no copy of 100k rows), changed
+                                    # in place, and holds computed values that stay valid from one engine
+                                    # to the next (each change forgets what it reaches)
         self._eng = self._inc = None
         self._scanned = set()       # sheets whose formula text _named_sheets has read
         self._wanted = set()        # every cell asked for: what the plan covers
@@ -97,6 +117,7 @@ class Workbook:
         A formula cell is refused: it has no input to change."""
         key = self.input_cell(ref)
         value = check_value(value, ref)
+        self._originals.setdefault(key, self._file_value(key))
         self._changes[key] = value
         self._apply({key: value})
         return self
@@ -163,6 +184,7 @@ class Workbook:
         before = self._changes.get(key, _UNSET)
         out = []
         try:
+            self._originals.setdefault(key, self._file_value(key))
             for i, v in enumerate(values):
                 self._changes[key] = v
                 self._apply({key: v})
@@ -217,8 +239,8 @@ class Workbook:
         return os.fspath(path)
 
     def close(self):
+        """Release the file (what was computed stays readable; nothing more can be read)."""
         self._lazy.close()
-        self._eng = self._inc = None
 
     def __enter__(self):
         return self
@@ -360,20 +382,24 @@ class Workbook:
         self.steps_run += self._inc.compute(keys)
 
     def _named_sheets(self, keys):
-        """The sheets the formulas of `keys` name, and those named by these sheets' formulas..."""
+        """The sheets the formulas of `keys` name (their own sheet's formulas too when they name no
+        other), and those named by these sheets' formulas, and so on; read here."""
         book, unread = self._book, self._lazy.unread
         texts = []        # (sheets loaded here are new to the engine: the caller plans again)
         for s, r, c in keys:
             cell = book.sheets[s].cell(r, c)
             if cell is not None and cell.formula is not None:
                 texts.append(cell.formula)
-        found, todo = set(), self._sheets_in(texts) - self._scanned
+        named = self._sheets_in(texts)
+        own = {k[0] for k in keys}
+        if texts and not named - own:                 # they read only their own sheet(s): guess that
+            named |= own                              # sheet's formulas lead where they go
+        found, todo = set(), named - self._scanned
         while todo:
             self._lazy.load(todo & unread)
             found |= todo & unread
             self._scanned |= todo
-            texts = [cell.formula for name in todo for _, cell in book.sheets[name].items_with_formulas()
-                     if cell.formula is not None]
+            texts = [t for name in todo for t in _sample_texts(book.sheets[name])]
             todo = self._sheets_in(texts) - self._scanned
         return found
 
@@ -400,16 +426,31 @@ class Workbook:
 
     def _build(self):
         from .formula.engine import Engine
-        eng = Engine(self._book, own_constants=False)
+        eng = Engine(self._book, own_constants=True)      # its store is the book's constants: see _originals
         for (sheet, r, c), v in self._changes.items():
             eng.set_input(sheet, r, c, v)
         self._eng, self._inc = eng, None
         self.engines += 1
 
     def _file_value(self, key):
+        if key in self._originals:
+            return self._originals[key]
         sheet, r, c = key
         cell = self._book.sheets[sheet].cell(r, c)
         return cell.value if cell is not None else None
+
+
+def _sample_texts(sheet, per_column=64):
+    """The formula texts of a sheet's first `per_column` formula cells of each column: enough to
+    guess which sheets it reads (filled-down formulas name the same sheets all the way down)."""
+    seen, out = {}, []
+    for (_, c), cell in sheet.items_with_formulas():
+        if cell.formula is not None:
+            n = seen.get(c, 0)
+            if n < per_column:
+                seen[c] = n + 1
+                out.append(cell.formula)
+    return out
 
 
 class Rows(list):

@@ -15,7 +15,7 @@ import sys
 from .check import show_value
 from .errors import SheetsgdError
 from .formula.refs import COL_LETTERS, a1, sheet_ref
-from .simulate import MAX_CELLS, SimulateError, Workbook, parse_value
+from .simulate import MAX_CELLS, SimulateError, Workbook, gc_paused, parse_value
 from .sweep import MAX_STEPS, cell_text, parse_vary, table_lines
 from .sweep import lines as sweep_lines
 from .sweep import values as sweep_values
@@ -59,12 +59,15 @@ def open_workbook(file, say):
 
 # ---------------------------------------------------------------------------- eval
 
-def run_eval(file, cells, sets=(), formulas=False, as_csv=False, echo=print, say=None):
-    """Print each of `cells` (a cell, a range or a defined name) computed after the --set changes."""
+def run_eval(file, cells, sets=(), formulas=False, as_csv=False, echo=print, say=None, keep=None):
+    """Print each of `cells` (a cell, a range or a defined name) computed after the --set changes.
+    keep: optional list, given the Workbook (the caller decides when it is freed: see cli.main)."""
     say = say or (lambda m: print(m, file=sys.stderr))
     for item in sets:
         parse_set(item)                      # the syntax of every --set before the file is opened
-    with open_workbook(file, say) as wb:
+    with gc_paused(), open_workbook(file, say) as wb:
+        if keep is not None:
+            keep[:] = [wb]
         apply_sets(wb, sets)
         targets = [(text, wb.block(text)) for text in cells]      # every reference before computing
         if sum((t[3] - t[1] + 1) * (t[4] - t[2] + 1) for _, t in targets) > MAX_CELLS:
@@ -162,12 +165,14 @@ def check_sweep_options(vary, steps, log, watch, out):
     return ref, values
 
 
-def run_sweep(file, vary, steps, log, watch, out=None, sets=(), echo=print, say=None, progress=None):
+def run_sweep(file, vary, steps, log, watch, out=None, sets=(), echo=print, say=None, progress=None, keep=None):
     say = say or (lambda m: print(m, file=sys.stderr))
     ref, values = check_sweep_options(vary, steps, log, watch, out)
     for item in sets:
         parse_set(item)
-    with open_workbook(file, say) as wb:
+    with gc_paused(), open_workbook(file, say) as wb:
+        if keep is not None:
+            keep[:] = [wb]
         apply_sets(wb, sets)
         try:
             wb.input_cell(ref)

@@ -98,8 +98,9 @@ class Incremental:
     def needs(self, keys):
         """The steps the cells `keys` need: their own and every step those read, in plan order."""
         deps = self.plan.deps
-        todo = [i for i in map(self.step_of, keys) if i is not None]
-        seen = set(todo)
+        seen = set(map(self.step_of, keys))
+        seen.discard(None)
+        todo = list(seen)
         while todo:
             i = todo.pop()
             for d in deps[i]:
