@@ -133,8 +133,11 @@ def CEILING(x, sig=1.0):
 @function("CEILING.MATH", "number, number?, number?",
           doc=MS + "ceiling-math-function-80f95d2f-b499-4eee-9f16-f795a8e306c8")
 def CEILING_MATH(x, sig=1.0, mode=0.0):
-    # the significance's sign is ignored; mode != 0 rounds negative numbers away from zero
-    sig = abs(sig) if sig else 1.0
+    # the significance's sign is ignored; mode != 0 rounds negative numbers away from zero; a
+    # significance of 0 gives 0 (ClosedXML's ceiling-floor.xlsx: CEILING.MATH(23.5,0) is 0)
+    if sig == 0:
+        return 0.0
+    sig = abs(sig)
     if x < 0 and mode:
         return -(math.ceil(-x / sig) * sig)
     return math.ceil(x / sig) * sig
@@ -160,7 +163,9 @@ def FLOOR(x, sig=1.0):
 
 @function("FLOOR.MATH", "number, number?, number?", doc=MS + "floor-math-function-c302b599-fbdb-4177-ba19-2c2b1249a2f5")
 def FLOOR_MATH(x, sig=1.0, mode=0.0):
-    sig = abs(sig) if sig else 1.0
+    if sig == 0:                    # as CEILING.MATH: FLOOR.MATH(x, 0) is 0
+        return 0.0
+    sig = abs(sig)
     if x < 0 and mode:
         return -(math.floor(-x / sig) * sig)
     return math.floor(x / sig) * sig
