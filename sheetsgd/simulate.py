@@ -265,6 +265,8 @@ class Workbook:
         """"adam!I4", "compare!A4:F104", "adam!lr", "TRUE_A", "'my sheet'!B2" -> (sheet, r1, c1, r2, c2,
         name or None). A cell without a sheet is on the first sheet. Errors name the reference."""
         text = str(ref).strip()
+        if not self._book.sheets:
+            raise SimulateError(f"{ref!r}: {os.path.basename(self.path)} has no worksheets")
         sheet, part = split_sheet(text)
         if sheet is not None and not sheet:
             raise SimulateError(f"{ref!r}: no sheet name before '!'; use SHEET!A1, e.g. adam!I4")
@@ -333,12 +335,18 @@ class Workbook:
     # ------------------------------------------------------------ computing
     @_gc_paused
     def values(self, keys):
-        """The values of cells [(sheet, row, col)], computed as needed (sheet names as the book has them)."""
+        """The values of cells [(sheet, row, col)], computed as needed (sheet names as the book has them).
+        A workbook whose formulas ask for more work than one evaluation may do is refused (the work
+        budget, README's limits): a SheetsgdError naming the file."""
         from .formula.engine import _computing
+        from .formula.ranges import BudgetExceeded
         keys = list(keys)
         if not keys:
             return []
-        self._ready(keys)
+        try:
+            self._ready(keys)
+        except BudgetExceeded as e:
+            raise SheetsgdError(f"{self.path}: {e}") from None
         eng = self._eng
         out = []
         for key in keys:

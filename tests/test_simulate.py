@@ -469,3 +469,41 @@ def test_a_sweep_equals_fresh_evaluations_where_epochs_feed_back():
         eng.set_input("adam_ann", 4, 9, v)
         eng.run()
         assert row == [eng.grids[k[0]].store[(k[1], k[2])] for k in keys]
+
+
+def test_a_sheet_named_in_another_case_is_still_followed(tmp_path):
+    """Sheet names are case-insensitive: =ADAM!B1 reads sheet adam, and a change of adam!A1 reaches it."""
+    path = tmp_path / "case.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    a = wb.add_worksheet("adam")
+    a.write_number("A1", 1)
+    a.write_formula("B1", "=A1*2", None, 2)
+    wb.add_worksheet("other").write_formula("A1", "=ADAM!B1+1", None, 3)
+    wb.close()
+    with sheetsgd.open(path) as w:
+        assert w["other!A1"] == 3.0
+        w.set("adam!A1", 5)
+        assert w["other!A1"] == 11.0
+        assert w.sweep("adam!A1", [1, 2], ["other!A1"]).rows == [[3.0], [5.0]]
+
+
+@pytest.mark.slow
+def test_honest_check_from_the_shell(built_adam, capsys):
+    """The same as test_honest_check_adam_lr_on_compare, through `sheetsgd eval --csv` of the whole sheet."""
+    import csv
+    import io
+    from sheetsgd.cli import main
+    from sheetsgd.formula.refs import parse_cell
+    with pytest.raises(SystemExit) as e:
+        main(["eval", str(GRADDESC), "--csv", "--set", "adam!lr=0.1", "compare!A1:L104"])
+    assert e.value.code == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))[1:]
+    ref = read_book(built_adam).sheets["compare"]
+    n = 0
+    for cell, text in rows:
+        r, c = parse_cell(cell.split("!")[1])
+        want = ref.cell(r, c)
+        if want is not None and want.formula is not None:
+            n += 1
+            assert float(text) == want.value, cell
+    assert n == 520

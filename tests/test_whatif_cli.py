@@ -227,3 +227,19 @@ def test_eval_of_one_cell_does_not_import_numpy():
             "    except SystemExit: pass\nprint('numpy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code, str(GRADDESC)], capture_output=True, text=True)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_a_workbook_over_the_work_budget_is_refused_naming_it(tmp_path, capsys, monkeypatch):
+    from sheetsgd.formula import engine
+    path = tmp_path / "w.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    s = wb.add_worksheet("s")
+    for r in range(1, 200):
+        s.write_number(r - 1, 0, r)
+    s.write_formula("B1", "=SUMPRODUCT(A1:A199*A1:A199)", None, 0)
+    wb.close()
+    monkeypatch.setattr(engine.Engine.__init__, "__defaults__", (True, False, 50))    # budget=50
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(["eval", "w.xlsx", "s!B1"], capsys)
+    assert_refused(code, out, err, "w.xlsx: refused: computing it takes more than 50 cell reads")
+

@@ -163,7 +163,7 @@ class Compiler:
             return const(REF)
         if n.m != (0, 0, 0, 0):
             st.positional = True
-        st.reads[(sheet, id(n))] = (sheet, n)
+        st.reads[(grid.name, id(n))] = (grid.name, n)     # as the book names it: =ADAM!A1 reads adam
         if n.cell and not ref:
             return cell_reader(grid, n)
         at = n.at
