@@ -132,9 +132,16 @@ def scalar_array(v):
 
 # ---------------------------------------------------------------- numbers as text
 def number_text(x):
-    """A number as Excel's General format writes it in text: up to 15 significant digits."""
+    """A number as Excel's General format writes it in text: up to 15 significant digits; a
+    number below 1 plainly while that takes at most 19 decimals ("0.00001": SEARCH(1, 1E-05)
+    is 7 in Apache POI's FormulaEvalTestData; 1.28233995888454E-06 needs 20)."""
     if x == int(x) and abs(x) < 1e15:
         return str(int(x))
+    if abs(x) < 1:
+        mant, exp = ("%.14e" % x).split("e")
+        digits = mant.replace("-", "").replace(".", "").rstrip("0")
+        if len(digits) - 1 - int(exp) <= 19:
+            return ("-" if x < 0 else "") + "0." + "0" * (-int(exp) - 1) + digits
     s = "%.15g" % x
     if "e" in s:
         mant, exp = s.split("e")

@@ -9,7 +9,9 @@ the engine spreads the result as it spreads any array formula's.
 
 XMATCH and XLOOKUP order values across kinds as SORT does: numbers < text < FALSE < TRUE, text
 without regard to case; an empty lookup value comes after everything (the corpus's cached
-values: XMATCH(blank,{FALSE,2.1,TRUE,4.1},-1) is 3).
+values: XMATCH(blank,{FALSE,2.1,TRUE,4.1},-1) is 3); text is compared as Unicode folds case
+("ß" is "ss"), which MATCH does not. An empty result is #VALUE! in the corpus's Excel (FILTER,
+TAKE, DROP, UNIQUE; Microsoft's pages now say #CALC!).
 """
 from ..ranges import Range, new_array
 from ..values import CALC, ERROR_NUMBERS, MISSING, NA, NUM, REF, VALUE, Array, ExcelError, to_bool, to_integer, to_number
@@ -54,17 +56,19 @@ def order_key(v):
     if t is ExcelError:
         return (4, ERROR_NUMBERS.get(v.code, 99))       # errors in ERROR.TYPE's order
     r = _RANK.get(t, 3)
-    return (r, v.lower() if t is str else v)
+    return (r, v.casefold() if t is str else v)       # XMATCH("ß", {"ss"}) is 1
 
 
 # ---------------------------------------------------------------- XMATCH, XLOOKUP
 def xmatch(lookup, vals, match_mode=0, search_mode=1):
     """0-based position of lookup in the sequence vals (_Vector or list), or an error."""
     n = len(vals)
-    if match_mode not in (-1, 0, 1, 2) or search_mode not in (-2, -1, 1, 2):
+    if match_mode not in (-1, 0, 1, 2, 3) or search_mode not in (-2, -1, 1, 2):
         return VALUE
-    if match_mode == 2 and search_mode in (2, -2):
+    if match_mode >= 2 and search_mode in (2, -2):
         return VALUE                        # wildcards cannot be binary-searched
+    if match_mode == 3:                     # a regular expression (Excel 2024)
+        return _regex_match(lookup, vals, search_mode)
     blank = lookup is None or lookup is MISSING
     if blank and match_mode in (0, 2):
         return NA
@@ -90,6 +94,21 @@ def xmatch(lookup, vals, match_mode=0, search_mode=1):
         elif match_mode == 1 and k > key and (best_key is None or k < best_key):
             best, best_key = i, k
     return NA if best is None else best
+
+
+def _regex_match(lookup, vals, search_mode):
+    import re
+    from ..values import to_text
+    try:
+        rx = re.compile(to_text(lookup))
+    except (re.error, TypeError):
+        return VALUE
+    order = range(len(vals)) if search_mode == 1 else range(len(vals) - 1, -1, -1)
+    for i in order:
+        v = vals[i]
+        if v is not None and type(v) is not ExcelError and rx.search(to_text(v)):
+            return i
+    return NA
 
 
 def _binary(vals, key, match_mode, descending):
@@ -172,12 +191,12 @@ def FILTER(array, include, if_empty=MISSING):
     h, w = _shape(rows)
     inc = _rows(include)
     ih, iw = _shape(inc)
-    if ih == 1 and iw == 1 and (h > 1 or w > 1):     # one value for every row: TRUE keeps all,
-        f = inc[0][0]                                 # a blank cell is #VALUE! (the corpus)
+    if ih == 1 and iw == 1 and (h > 1) != (w > 1):   # one value for a row or column: TRUE keeps
+        f = inc[0][0]                                 # all, a blank cell is #VALUE! (the corpus)
         b = VALUE if f is None or type(f) is str else to_bool(f)
         if type(b) is ExcelError:
             return b
-        return Array([list(r) for r in rows]) if b else (CALC if if_empty is MISSING else if_empty)
+        return Array([list(r) for r in rows]) if b else (VALUE if if_empty is MISSING else if_empty)
     by_rows = iw == 1 and ih == h and (h > 1 or w == 1)       # one row: the include must be as wide
     if by_rows:
         flags = [row[0] for row in inc]
@@ -197,7 +216,7 @@ def FILTER(array, include, if_empty=MISSING):
         out = [[v for v, k in zip(row, keep) if k] for row in rows]
         out = out if out and out[0] else []
     if not out:
-        return CALC if if_empty is MISSING else if_empty
+        return VALUE if if_empty is MISSING else if_empty
     return Array(out)
 
 

@@ -490,8 +490,12 @@ def ADDRESS(row, col, abs_num=1.0, a1=True, sheet=None):
         cc = f"C{c}" if mode in (1, 3) else f"C[{c}]"
         text = rr + cc
     if sheet is not None:               # given, even empty: ADDRESS(1,3,1,TRUE,"") is "!$C$1"
-        quoted = sheet if sheet.replace("_", "").isalnum() or not sheet else "'" + sheet.replace("'", "''") + "'"
-        text = quoted + "!" + text
+        # quoted when the name needs it; in A1 style a leading [Book] does not (Apache POI's
+        # FormulaEvalTestData caches ADDRESS(2,3,3,TRUE,"[Book1]Sheet1") as [Book1]Sheet1!$C2,
+        # Microsoft's page ADDRESS(2,3,1,FALSE,"[Book1]Sheet1") as '[Book1]Sheet1'!R2C3)
+        name = sheet.split("]", 1)[1] if a1 and sheet.startswith("[") and "]" in sheet else sheet
+        plain = not name or name.replace("_", "").replace(".", "").isalnum()
+        text = (sheet if plain else "'" + sheet.replace("'", "''") + "'") + "!" + text
     return text
 
 
